@@ -1,0 +1,196 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, asgi.deploy contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: uvicorn_workers
+short_description: Number of uvicorn workers that fit in a host's memory
+version_added: 0.1.0
+description:
+  - Computes how many C(uvicorn --workers) processes a host can run without
+    overcommitting its RAM.
+  - "workers = floor((memory_mb * utilization - reserve_mb) / per_worker_mb),
+    then capped by C(cpus * workers_per_cpu) when O(cpus) is given and by
+    O(max_workers) when given, and never below O(min_workers)."
+  - Guarantee, for every value it returns,
+    C(reserve_mb + workers * per_worker_mb <= memory_mb * utilization).
+    When not even O(min_workers) fit, it fails and says how much memory the
+    host has, how much the workers need, and which variable to change.
+  - Feed it the memory the host can really use, for example
+    C(asgi_capacity.memory_mb) from M(asgi.deploy.capacity_facts), which is
+    lowered by cgroup limits. Do not feed it C(MemAvailable); that shrinks
+    while the previous release runs, so re-runs would change the count.
+positional: _input
+options:
+  _input:
+    description: Memory the host can use, in MiB.
+    type: float
+    required: true
+  per_worker_mb:
+    description:
+      - Memory budget of one worker, in MiB.
+      - A FastAPI worker with SQLAlchemy and pydantic measures 60-90 MiB RSS
+        after warm-up; 128 leaves room for request-time growth.
+    type: float
+    default: 128
+  reserve_mb:
+    description:
+      - Memory kept for everything that is not a worker, in MiB.
+      - The default covers the OS and journald (~100), Caddy (~40), and
+        uvicorn's supervisor process (~30) with room to spare.
+    type: float
+    default: 256
+  utilization:
+    description:
+      - Fraction of O(_input) that the reserve and the workers may use
+        together, in the range (0, 1].
+      - 0.75 sits inside the 50-90 % target band and leaves a quarter of the
+        RAM for page cache and bursts.
+    type: float
+    default: 0.75
+  cpus:
+    description:
+      - CPUs the host can use (for example C(asgi_capacity.cpus)). When given,
+        the count is capped by O(cpus) * O(workers_per_cpu).
+    type: float
+  workers_per_cpu:
+    description:
+      - Workers per CPU when O(cpus) is given. Async workers are CPU bound
+        once their I/O overlaps, so two per CPU covers the waits without
+        thrashing.
+    type: float
+    default: 2
+  min_workers:
+    description: Fewest workers to run. If they do not fit, the filter fails.
+    type: int
+    default: 1
+  max_workers:
+    description: Most workers to run.
+    type: int
+"""
+
+EXAMPLES = r"""
+- name: Size uvicorn from the memory the host really has
+  ansible.builtin.set_fact:
+    app_worker_count: >-
+      {{ asgi_capacity.memory_mb | asgi.deploy.uvicorn_workers(
+           per_worker_mb=128, reserve_mb=256, utilization=0.75,
+           cpus=asgi_capacity.cpus) }}
+
+# 1024 MiB: floor((1024 * 0.75 - 256) / 128) = 4
+- ansible.builtin.debug:
+    msg: "{{ 1024 | asgi.deploy.uvicorn_workers }}"
+
+# A 2-CPU host with 8 GiB: memory allows 46, the CPUs cap it at 4
+- ansible.builtin.debug:
+    msg: "{{ 8192 | asgi.deploy.uvicorn_workers(cpus=2) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The number of workers, at least O(min_workers).
+  type: int
+"""
+
+import math
+from numbers import Real
+
+from ansible.errors import AnsibleFilterError
+
+
+def _number(name, value, allow_none=False):
+    """Return value as a float, or fail naming the option."""
+    if value is None and allow_none:
+        return None
+    # bool is a subclass of int: True would silently mean 1.
+    if isinstance(value, bool) or not isinstance(value, (Real, str)):
+        raise AnsibleFilterError(
+            "uvicorn_workers: %s must be a number, got %r (%s)"
+            % (name, value, type(value).__name__))
+    try:
+        number = float(value)
+    except ValueError:
+        raise AnsibleFilterError(
+            "uvicorn_workers: %s must be a number, got %r" % (name, value))
+    if math.isnan(number) or math.isinf(number):
+        raise AnsibleFilterError(
+            "uvicorn_workers: %s must be a finite number, got %r" % (name, value))
+    return number
+
+
+def _whole(name, value, allow_none=False):
+    number = _number(name, value, allow_none)
+    if number is None:
+        return None
+    if number != int(number):
+        raise AnsibleFilterError(
+            "uvicorn_workers: %s must be a whole number, got %r" % (name, value))
+    return int(number)
+
+
+def uvicorn_workers(memory_mb, per_worker_mb=128, reserve_mb=256,
+                    utilization=0.75, cpus=None, workers_per_cpu=2,
+                    min_workers=1, max_workers=None):
+    memory = _number("the input (memory_mb)", memory_mb)
+    per_worker = _number("per_worker_mb", per_worker_mb)
+    reserve = _number("reserve_mb", reserve_mb)
+    target = _number("utilization", utilization)
+    cpu_count = _number("cpus", cpus, allow_none=True)
+    per_cpu = _number("workers_per_cpu", workers_per_cpu)
+    fewest = _whole("min_workers", min_workers)
+    most = _whole("max_workers", max_workers, allow_none=True)
+
+    if memory <= 0:
+        raise AnsibleFilterError(
+            "uvicorn_workers: the input (memory_mb) must be greater than 0, got %r"
+            % memory_mb)
+    if per_worker <= 0:
+        raise AnsibleFilterError(
+            "uvicorn_workers: per_worker_mb must be greater than 0, got %r"
+            % per_worker_mb)
+    if reserve < 0:
+        raise AnsibleFilterError(
+            "uvicorn_workers: reserve_mb must be 0 or more, got %r" % reserve_mb)
+    if not 0 < target <= 1:
+        raise AnsibleFilterError(
+            "uvicorn_workers: utilization must be in (0, 1], got %r" % utilization)
+    if cpu_count is not None and cpu_count <= 0:
+        raise AnsibleFilterError(
+            "uvicorn_workers: cpus must be greater than 0, got %r" % cpus)
+    if per_cpu <= 0:
+        raise AnsibleFilterError(
+            "uvicorn_workers: workers_per_cpu must be greater than 0, got %r"
+            % workers_per_cpu)
+    if fewest < 1:
+        raise AnsibleFilterError(
+            "uvicorn_workers: min_workers must be 1 or more, got %r" % min_workers)
+    if most is not None and most < fewest:
+        raise AnsibleFilterError(
+            "uvicorn_workers: max_workers (%d) must not be less than min_workers (%d)"
+            % (most, fewest))
+
+    budget = memory * target
+    workers = math.floor((budget - reserve) / per_worker)
+    if workers < fewest:
+        raise AnsibleFilterError(
+            "uvicorn_workers: %d worker(s) do not fit: the host has %.0f MiB, of "
+            "which utilization=%g allows %.0f MiB; reserve_mb=%g plus %d x "
+            "per_worker_mb=%g needs %.0f MiB. Lower per_worker_mb or reserve_mb, "
+            "raise utilization, or give the host more memory."
+            % (fewest, memory, target, budget, reserve, fewest, per_worker,
+               reserve + fewest * per_worker))
+    if cpu_count is not None:
+        workers = min(workers, math.floor(cpu_count * per_cpu))
+    if most is not None:
+        workers = min(workers, most)
+    # The CPU cap may fall below the minimum; the minimum was shown to fit.
+    return max(workers, fewest)
+
+
+class FilterModule(object):
+    """asgi.deploy worker sizing."""
+
+    def filters(self):
+        return {"uvicorn_workers": uvicorn_workers}
