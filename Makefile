@@ -1,0 +1,14 @@
+# Entry points; each target prepares what it needs, so a fresh clone works.
+.PHONY: setup test lint unit clean
+
+setup:
+	scripts/setup-machine.sh
+
+test: setup
+	tests/run.sh
+
+lint: setup
+	ASGI_SCENARIOS= tests/run.sh
+
+clean:
+	rm -rf .tmp

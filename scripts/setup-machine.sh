@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Make a fresh Debian machine ready to test (and demo) asgi.deploy:
+#   - Debian packages: docker.io and debootstrap (only when missing)
+#   - a Docker daemon (started in the background when none answers)
+#   - .venv with the pinned tools of requirements-dev.txt
+#   - the systemd test images for Debian 12 and 13, built offline and cached
+# Every step is skipped when already done, so a second run costs seconds.
+#
+# Usage: scripts/setup-machine.sh [debian12 debian13 ...]
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+distros=("$@")
+[ ${#distros[@]} -gt 0 ] || distros=(debian12 debian13)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+need_pkgs=()
+command -v dockerd >/dev/null || need_pkgs+=(docker.io)
+command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  step "Installing ${need_pkgs[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${need_pkgs[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  step "Starting dockerd"
+  mkdir -p /var/log
+  nohup dockerd >/var/log/asgi-deploy-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || {
+    echo "dockerd did not come up; see /var/log/asgi-deploy-dockerd.log" >&2
+    tail -20 /var/log/asgi-deploy-dockerd.log >&2
+    exit 1
+  }
+fi
+
+stamp=.venv/.requirements.sha256
+want="$(sha256sum requirements-dev.txt | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  step "Creating .venv from requirements-dev.txt"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -r requirements-dev.txt
+  echo "$want" > "$stamp"
+fi
+
+# The collection must sit under ansible_collections/asgi/deploy for Ansible to
+# load it by its name from this checkout.
+mkdir -p .tmp/collections/ansible_collections/asgi
+ln -sfn "$PWD" .tmp/collections/ansible_collections/asgi/deploy
+
+for distro in "${distros[@]}"; do
+  step "Test image for $distro"
+  tests/images/build.sh "$distro"
+done

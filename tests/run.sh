@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, ansible-test sanity, unit tests, and every
+# Molecule scenario on its distros. Prints each stage's time and result, and
+# the summed test counts last. Expects scripts/setup-machine.sh to have run.
+#
+# Environment:
+#   ASGI_DISTROS     distros for the full-matrix scenarios (default: debian12 debian13)
+#   ASGI_SCENARIOS   scenarios to run (default: all, in the order below)
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+root="$PWD"
+export PATH="$root/.venv/bin:$PATH"
+export PY_COLORS=0 NO_COLOR=1 ANSIBLE_FORCE_COLOR=false
+export ANSIBLE_COLLECTIONS_PATH="$root/.tmp/collections"
+logs="$root/.tmp/logs"
+rm -rf "$logs" && mkdir -p "$logs"
+
+all_distros="${ASGI_DISTROS:-debian12 debian13}"
+first_distro="${all_distros%% *}"
+# scenario → distros. The full matrix where the distro matters (packages,
+# systemd, Python); one distro where the scenario proves orchestration.
+declare -A matrix=(
+  [capacity]="$all_distros"
+)
+order=(capacity)
+read -r -a scenarios <<< "${ASGI_SCENARIOS-${order[*]}}"
+
+results=()
+failed=0
+total_passed=0
+total_failed=0
+
+count() {  # add the counts of pytest's closing line(s) in log $1
+  local p f
+  read -r p f < <(awk '/^=+ .*(passed|failed|error).* in [0-9.]+s/ {
+      for (i = 2; i <= NF; i++) {
+        if ($i ~ /^passed/) p += $(i - 1)
+        if ($i ~ /^(failed|error)/) f += $(i - 1)
+      }
+    } END { print p + 0, f + 0 }' "$1")
+  total_passed=$((total_passed + p))
+  total_failed=$((total_failed + f))
+}
+
+stage() {  # stage NAME COMMAND...
+  local name="$1"; shift
+  local log="$logs/${name//[^a-zA-Z0-9_.-]/_}.log"
+  local start=$SECONDS rc
+  printf '\n==> %s\n' "$name"
+  "$@" >"$log" 2>&1
+  rc=$?
+  local took=$((SECONDS - start))
+  if [ $rc -eq 0 ]; then
+    results+=("$(printf '%-28s %-5s %5ss' "$name" ok "$took")")
+  else
+    results+=("$(printf '%-28s %-5s %5ss  (log: %s)' "$name" FAIL "$took" "${log#"$root"/}")")
+    failed=$((failed + 1))
+    tail -60 "$log"
+  fi
+  count "$log"
+  printf '    %s in %ss\n' "$([ $rc -eq 0 ] && echo ok || echo FAILED)" "$took"
+}
+
+sanity() {
+  # ansible-test needs the collection at ansible_collections/asgi/deploy in a
+  # real directory; copy the tracked and new files there.
+  # The copy lives outside this checkout: inside it, ansible-test would ask
+  # git for the file list, and git ignores .tmp.
+  local base
+  base="$(mktemp -d "${TMPDIR:-/tmp}/asgi-deploy-sanity.XXXXXX")"
+  local tree="$base/ansible_collections/asgi/deploy"
+  mkdir -p "$tree"
+  git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$tree"
+  # ansible-test downloads get-pip.py from a host outside PyPI; use ours.
+  mkdir -p ~/.ansible/test/cache
+  cp tests/tools/get_pip.py ~/.ansible/test/cache/get_pip_24_2.py
+  (cd "$tree" && ansible-test sanity --python 3.11 --color no)
+  local rc=$?
+  rm -rf "$base"
+  return $rc
+}
+
+unit() {
+  PYTHONPATH="$root/.tmp/collections" pytest -p no:cacheprovider tests/unit
+}
+
+stage yamllint yamllint --strict .
+stage ansible-lint ansible-lint --offline
+stage sanity sanity
+stage unit unit
+for scenario in "${scenarios[@]}"; do
+  for distro in ${matrix[$scenario]:-$first_distro}; do
+    stage "molecule $scenario $distro" env MOLECULE_DISTRO="$distro" molecule test -s "$scenario"
+  done
+done
+
+printf '\n%-28s %-5s %6s\n' stage result time
+printf '%s\n' "${results[@]}"
+printf 'total %ss\n\n' "$SECONDS"
+echo "tests: $total_passed passed, $total_failed failed"
+[ $failed -eq 0 ]
