@@ -1,0 +1,39 @@
+"""The example app asgi.deploy deploys when you bring none of your own."""
+import os
+
+from fastapi import FastAPI, Request
+from sqlalchemy import text
+
+from .db import engine
+
+app = FastAPI(title="asgi.deploy example")
+RELEASE = os.environ.get("ASGI_DEPLOY_RELEASE", "unknown")
+
+
+@app.get("/")
+def index(request: Request):
+    # scheme and client show whether the proxy's forwarded headers are trusted.
+    return {"app": "asgi.deploy example", "release": RELEASE, "pid": os.getpid(),
+            "scheme": request.url.scheme,
+            "client": request.client.host if request.client else None}
+
+
+@app.get("/health")
+def health():
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return {"status": "ok", "release": RELEASE}
+
+
+@app.get("/pid")
+def pid():
+    """The worker's pid, so tests can count the workers that answer."""
+    return {"pid": os.getpid()}
+
+
+@app.get("/items")
+def items():
+    """Reads the table the first migration created."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, name FROM items ORDER BY id")).all()
+    return [{"id": row.id, "name": row.name} for row in rows]

@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, asgi.deploy contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: health_gate
+short_description: Wait until an app answers over its unix socket, or give up early when its unit has failed
+version_added: 0.1.0
+description:
+  - Requests a path over a unix socket until it returns the expected status or
+    the timeout passes.
+  - Between tries it asks systemd for the unit's state, and stops waiting as
+    soon as the unit has failed (for example after hitting its start limit),
+    instead of waiting out the timeout on a socket nobody will serve.
+author:
+  - asgi.deploy contributors (@asgi-deploy)
+options:
+  socket:
+    description: Path of the unix socket.
+    type: path
+    required: true
+  path:
+    description: The HTTP path to request.
+    type: str
+    default: /
+  status:
+    description: The status that means healthy.
+    type: int
+    default: 200
+  timeout:
+    description: Seconds to wait in all.
+    type: int
+    default: 60
+  unit:
+    description: systemd unit serving the socket; when it has failed, waiting stops.
+    type: str
+attributes:
+  check_mode:
+    description: Requests only, like a normal run.
+    support: full
+  diff_mode:
+    description: Nothing to diff.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Wait for the app
+  asgi.deploy.health_gate:
+    socket: /run/myapp/myapp.sock
+    path: /health
+    unit: myapp.service
+    timeout: 60
+"""
+
+RETURN = r"""
+status:
+  description: The last status the app answered with, or null when it never answered.
+  returned: always
+  type: int
+  sample: 200
+attempts:
+  description: Requests made.
+  returned: always
+  type: int
+  sample: 3
+elapsed:
+  description: Seconds waited.
+  returned: always
+  type: float
+  sample: 2.4
+"""
+
+import http.client
+import socket
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
+def ask(path, url_path, timeout):
+    """Return (status, error) of one GET over the socket."""
+    connection = UnixHTTPConnection(path, timeout)
+    try:
+        connection.request("GET", url_path, headers={"Host": "localhost"})
+        response = connection.getresponse()
+        response.read()
+        return response.status, None
+    except (OSError, http.client.HTTPException) as error:
+        return None, "%s: %s" % (type(error).__name__, error)
+    finally:
+        connection.close()
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            socket=dict(type="path", required=True),
+            path=dict(type="str", default="/"),
+            status=dict(type="int", default=200),
+            timeout=dict(type="int", default=60),
+            unit=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    systemctl = module.get_bin_path("systemctl") if params["unit"] else None
+    start = time.monotonic()
+    deadline = start + params["timeout"]
+    attempts, status, error, unit_state = 0, None, None, None
+    while True:
+        attempts += 1
+        per_try = max(1.0, min(5.0, deadline - time.monotonic()))
+        status, error = ask(params["socket"], params["path"], per_try)
+        if status == params["status"]:
+            module.exit_json(changed=False, status=status, attempts=attempts,
+                             elapsed=round(time.monotonic() - start, 2))
+        if systemctl:
+            _rc, out, _err = module.run_command([systemctl, "is-failed", params["unit"]])
+            unit_state = out.strip()
+            if unit_state == "failed":
+                break
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(1)
+    reason = "answered %s" % status if status is not None else error
+    module.fail_json(
+        msg="%s did not answer %s on %s within %ss (%s)%s"
+        % (params["path"], params["status"], params["socket"], params["timeout"], reason,
+           "; %s has failed and systemd stopped restarting it" % params["unit"]
+           if unit_state == "failed" else ""),
+        status=status, attempts=attempts, elapsed=round(time.monotonic() - start, 2))
+
+
+if __name__ == "__main__":
+    main()
