@@ -22,8 +22,9 @@ first_distro="${all_distros%% *}"
 # systemd, Python); one distro where the scenario proves orchestration.
 declare -A matrix=(
   [capacity]="$all_distros"
+  [default]="$all_distros"
 )
-order=(capacity)
+order=(capacity default)
 read -r -a scenarios <<< "${ASGI_SCENARIOS-${order[*]}}"
 
 results=()

@@ -1,0 +1,202 @@
+"""The example app on one VM: units, workers, crashes, restarts, reboot,
+migrations and releases. Tests run in file order; the ones that change the
+deployment come last."""
+import hashlib
+import os
+import sys
+import time
+
+import pytest
+from asgi_testlib import (PROJECT, app_copy, booted, deploy, main_pid, probe,
+                          restart_container, wait_for, worker_pids)
+
+sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
+from uvicorn_workers import uvicorn_workers  # noqa: E402
+
+APP = "example"
+UNIT = APP + ".service"
+SOCKET = "/run/%s/%s.sock" % (APP, APP)
+# The container's limits, from molecule.yml.
+CONTAINER_MEMORY_MB = 1024
+
+
+def cpus(host):
+    return int(host.check_output("nproc"))
+
+
+def expected_workers(host):
+    return uvicorn_workers(CONTAINER_MEMORY_MB, cpus=cpus(host))
+
+
+def healthy(host):
+    return host.run("python3 /usr/local/bin/asgi_probe.py --unix %s --path /health --count 1 --timeout 2"
+                    % SOCKET).stdout.count('"ok": 1') == 1
+
+
+def migration_runs(host):
+    return int(host.check_output(
+        "python3 -c \"import sqlite3; print(sqlite3.connect('/var/lib/%s/example.db')"
+        ".execute('select count(*) from migration_runs').fetchone()[0])\"" % APP))
+
+
+def test_units_enabled_and_active(host):
+    for unit in (APP + ".socket", UNIT):
+        service = host.service(unit)
+        assert service.is_enabled, unit
+        assert service.is_running, unit
+
+
+def test_runs_as_its_own_user(host):
+    assert host.user(APP).shell == "/usr/sbin/nologin"
+    assert host.process.get(pid=main_pid(host, UNIT)).user == APP
+
+
+def test_worker_count_follows_the_container_limit(host):
+    workers = expected_workers(host)
+    assert workers == len(worker_pids(host, UNIT)) >= 2
+
+
+def test_memory_max_comes_from_the_same_budget(host):
+    memory_max = int(host.check_output("systemctl show -p MemoryMax --value %s" % UNIT))
+    assert memory_max == (expected_workers(host) * 128 + 64) * 1024 * 1024
+
+
+def test_requests_reach_several_workers(host):
+    summary = probe(host, "--unix", SOCKET, "--path", "/pid", "--count", "200", "--concurrency", "8")
+    assert summary["failed"] == 0, summary
+    assert len(summary["pids"]) > 1, summary
+
+
+def test_migration_ran_once(host):
+    summary = probe(host, "--unix", SOCKET, "--path", "/items", "--count", "1")
+    assert summary["ok"] == 1, summary
+    # converge and the idempotence run: one migration
+    assert migration_runs(host) == 1
+
+
+def test_env_file_is_not_world_readable(host):
+    env = host.file("/etc/%s/env" % APP)
+    assert env.user == "root" and env.group == APP and env.mode == 0o640
+
+
+def test_release_code_is_not_writable_by_the_app(host):
+    assert host.run("runuser -u %s -- touch /opt/%s/current/app/x" % (APP, APP)).rc != 0
+
+
+def test_hardening_exposure(host):
+    line = host.check_output("systemd-analyze security %s | tail -1" % UNIT)
+    score = float(line.split("level for %s:" % UNIT)[1].split()[0])
+    print("systemd-analyze security exposure:", score)
+    assert score <= 2.5
+
+
+def test_kill_main_process_comes_back(host):
+    before = main_pid(host, UNIT)
+    host.run("kill -9 %d" % before)
+    start = time.monotonic()
+    assert wait_for(lambda: main_pid(host, UNIT) not in (0, before) and healthy(host), 30)
+    print("back after kill -9 of the main process: %.1fs" % (time.monotonic() - start))
+    assert time.monotonic() - start < 15
+
+
+def test_kill_worker_is_replaced(host):
+    workers = worker_pids(host, UNIT)
+    main = main_pid(host, UNIT)
+    host.run("kill -9 %d" % workers[0])
+    assert wait_for(lambda: len(worker_pids(host, UNIT)) == len(workers)
+                    and workers[0] not in worker_pids(host, UNIT), 30)
+    assert main_pid(host, UNIT) == main
+
+
+def test_restart_under_load_drops_nothing(host):
+    summary = probe(host, "--unix", SOCKET, "--path", "/pid", "--count", "400", "--interval", "0.01",
+                    "--during", "'systemctl restart %s && sleep 1 && systemctl restart %s'" % (UNIT, UNIT))
+    print("restart under load:", summary)
+    assert summary["during_rc"] == 0, summary
+    assert summary["sent"] == 400 and summary["failed"] == 0, summary
+
+
+def test_reboot_comes_back_without_ansible(host):
+    restart_container(host.backend.get_hostname())
+    assert wait_for(lambda: booted(host), 90)
+    assert wait_for(lambda: healthy(host), 60)
+    assert len(worker_pids(host, UNIT)) == expected_workers(host)
+
+
+@pytest.fixture(scope="module")
+def releases(host):
+    return lambda: sorted(host.check_output("ls /opt/%s/releases" % APP).split())
+
+
+def test_new_release_deploys_and_keeps_the_old(host, releases, tmp_path):
+    before = releases()
+    first = host.file("/opt/%s/current" % APP).linked_to
+    src = app_copy(tmp_path, write={"VERSION": "2\n"})
+    result = deploy(extra_vars={"app_src": src})
+    assert result.returncode == 0, result.stdout[-3000:]
+    current = host.file("/opt/%s/current" % APP).linked_to
+    assert current != first
+    assert set(before) < set(releases())
+    summary = probe(host, "--unix", SOCKET, "--count", "20")
+    assert summary["releases"] == {os.path.basename(current): 20}, summary
+    assert migration_runs(host) == 2
+
+
+def test_release_that_cannot_import_never_replaces_the_running_one(host, releases, tmp_path):
+    serving = host.file("/opt/%s/current" % APP).linked_to
+    pid = main_pid(host, UNIT)
+    before = releases()
+    src = app_copy(tmp_path, write={"app/main.py": "import no_such_module_here\n"})
+    result = deploy(extra_vars={"app_src": src})
+    assert result.returncode != 0
+    # The failure says what happened and shows the app's own error
+    assert "nothing was restarted" in result.stdout
+    assert "no_such_module_here" in result.stdout
+    assert host.file("/opt/%s/current" % APP).linked_to == serving
+    assert main_pid(host, UNIT) == pid
+    assert releases() == before
+    assert healthy(host)
+
+
+def test_release_that_fails_its_health_check_rolls_back(host, releases, tmp_path):
+    serving = host.file("/opt/%s/current" % APP).linked_to
+    before = releases()
+    src = app_copy(tmp_path, replace={"app/main.py": (
+        'return {"status": "ok", "release": RELEASE}',
+        'raise RuntimeError("health check broken on purpose")')})
+    result = deploy(extra_vars={"app_src": src, "app_health_timeout": 10})
+    assert result.returncode != 0
+    assert "Rolled back to release" in result.stdout
+    assert os.path.basename(serving) in result.stdout
+    assert "health check broken on purpose" in result.stdout
+    assert host.file("/opt/%s/current" % APP).linked_to == serving
+    assert releases() == before
+    assert wait_for(lambda: healthy(host), 30)
+    summary = probe(host, "--unix", SOCKET, "--count", "10")
+    assert summary["releases"] == {os.path.basename(serving): 10}, summary
+
+
+GREETER_TOKEN = "tok-3f9a1c77e2-do-not-print"
+
+
+def test_an_app_laid_out_differently(host):
+    """A package in a sub-folder, configured by environment variables and a secret."""
+    result = deploy("molecule/default/greeter.yml", extra_vars={"greeter_token": GREETER_TOKEN})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert GREETER_TOKEN not in result.stdout
+    summary = probe(host, "--unix", "/run/greeter/greeter.sock", "--count", "20", "--concurrency", "2")
+    assert summary["failed"] == 0, summary
+    assert len(worker_pids(host, "greeter.service")) == 2
+    answer = host.check_output("python3 -c \"%s\"" % (
+        "import http.client,socket;"
+        "c=http.client.HTTPConnection('localhost');"
+        "c.sock=socket.socket(socket.AF_UNIX);c.sock.connect('/run/greeter/greeter.sock');"
+        "c.request('GET','/');print(c.getresponse().read().decode())"))
+    assert '"greeting":"hello, operator"' in answer
+    assert hashlib.sha256(GREETER_TOKEN.encode()).hexdigest() in answer
+    # Only the backend folder was deployed
+    assert not host.file("/opt/greeter/current/app/frontend").exists
+    assert host.file("/opt/greeter/current/app/pyproject.toml").exists
+    env = host.file("/etc/greeter/env")
+    assert env.mode == 0o640 and env.group == "greeter"
+    assert GREETER_TOKEN not in host.check_output("systemctl show greeter.service")

@@ -1,0 +1,86 @@
+"""Caddy in front of the app on one VM: HTTPS with Caddy's internal CA,
+redirects, headers, TLS versions, and a refused config that changes nothing."""
+import http.client
+import os
+import ssl
+import subprocess
+
+from asgi_testlib import deploy, probe
+
+ROOT_ON_HOST = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
+ROOT_ON_CONTROLLER = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "caddy-root.crt")
+# Published on the controller's loopback by molecule.yml.
+HTTPS_PORT, HTTP_PORT = 18443, 18080
+
+
+def https_get(path="/"):
+    """GET https://localhost:<published port><path>, verified against Caddy's root."""
+    context = ssl.create_default_context(cafile=ROOT_ON_CONTROLLER)
+    connection = http.client.HTTPSConnection("localhost", HTTPS_PORT, context=context, timeout=10)
+    connection.request("GET", path, headers={"Host": "localhost"})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response, body
+
+
+def openssl_handshake(version):
+    # SECLEVEL=0 lets this client offer old versions, so a refusal is the server's.
+    return subprocess.run(
+        ["openssl", "s_client", "-connect", "localhost:%d" % HTTPS_PORT, "-servername", "localhost",
+         "-" + version, "-cipher", "DEFAULT:@SECLEVEL=0", "-CAfile", ROOT_ON_CONTROLLER],
+        input="", capture_output=True, text=True, timeout=30)
+
+
+def test_caddy_enabled_and_running(host):
+    caddy = host.service("caddy")
+    assert caddy.is_enabled and caddy.is_running
+    assert host.process.filter(comm="caddy")[0].user == "caddy"
+
+
+def test_https_reaches_the_app_through_caddy(host):
+    summary = probe(host, "--url", "https://localhost/", "--cacert", ROOT_ON_HOST,
+                    "--count", "100", "--concurrency", "4")
+    assert summary["failed"] == 0, summary
+    assert len(summary["pids"]) > 1, summary
+
+
+def test_root_ca_fetched_and_chain_verifies_from_the_controller():
+    response, body = https_get("/")
+    assert response.status == 200
+    # The app sees the original scheme: Caddy's forwarded headers are trusted.
+    assert b'"scheme":"https"' in body
+
+
+def test_hsts_and_security_headers():
+    response, _ = https_get("/")
+    assert response.getheader("Strict-Transport-Security", "").startswith("max-age=31536000")
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    assert response.getheader("Server") is None
+
+
+def test_http_redirects_to_https():
+    connection = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=10)
+    connection.request("GET", "/items?x=1", headers={"Host": "localhost"})
+    response = connection.getresponse()
+    assert response.status == 308
+    assert response.getheader("Location") == "https://localhost/items?x=1"
+
+
+def test_tls_1_2_accepted_and_1_0_1_1_refused():
+    assert "Verify return code: 0 (ok)" in openssl_handshake("tls1_2").stdout
+    for version in ("tls1", "tls1_1"):
+        result = openssl_handshake(version)
+        assert result.returncode != 0, version
+        assert "alert protocol version" in result.stdout + result.stderr, result.stderr
+
+
+def test_refused_snippet_fails_the_role_and_keeps_the_old_config(host):
+    before = host.file("/etc/caddy/Caddyfile").sha256sum
+    result = deploy(extra_vars={"caddy_sites": [
+        {"domains": ["localhost"], "tls": "internal", "extra": "no_such_directive on"}]})
+    assert result.returncode != 0
+    assert "no_such_directive" in result.stdout
+    assert host.file("/etc/caddy/Caddyfile").sha256sum == before
+    response, _ = https_get("/health")
+    assert response.status == 200

@@ -1,0 +1,94 @@
+"""Helpers the Molecule verifiers share: run the request probe on a test host,
+deploy again with other variables, restart a container, wait for a condition.
+
+Every loop here is bounded: a fixed count of requests or a deadline.
+"""
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROBE = os.path.join(HERE, "asgi_probe.py")
+PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY",
+                         os.path.abspath(os.path.join(HERE, "..", "..", "..")))
+
+
+def install_probe(host):
+    host.ansible("ansible.builtin.copy",
+                 "src=%s dest=/usr/local/bin/asgi_probe.py mode=0755" % PROBE,
+                 check=False, become=True)
+
+
+def probe(host, *args):
+    """Run the bounded request loop on host; return its JSON summary."""
+    install_probe(host)
+    command = "python3 /usr/local/bin/asgi_probe.py " + " ".join(args)
+    result = host.run(command)
+    assert result.rc == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def wait_for(check, timeout, interval=0.5):
+    """Call check() until it returns a true value or timeout seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def deploy(playbook="site.yml", extra_vars=None, timeout=900):
+    """Run a playbook of this checkout against the scenario's inventory."""
+    command = ["ansible-playbook", "-i", os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "inventory"),
+               os.path.join(PROJECT, playbook)]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(extra_vars or {}, handle)
+    try:
+        # One stream: Ansible prints failures on stderr.
+        return subprocess.run(command + ["-e", "@" + handle.name], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=timeout, cwd=PROJECT)
+    finally:
+        os.unlink(handle.name)
+
+
+def app_copy(tmp_path, write=None, replace=None):
+    """A copy of the example app on the controller: files written, or text replaced."""
+    src = os.path.join(PROJECT, "examples", "app")
+    dest = tmp_path / "app"
+    subprocess.run(["cp", "-r", src, str(dest)], check=True)
+    for relative, text in (write or {}).items():
+        target = dest / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    for relative, (old, new) in (replace or {}).items():
+        target = dest / relative
+        text = target.read_text()
+        assert old in text, "%s has no %r" % (relative, old)
+        target.write_text(text.replace(old, new))
+    return str(dest)
+
+
+def restart_container(name):
+    """A reboot: stop systemd cleanly (SIGRTMIN+3), start the container again."""
+    subprocess.run(["docker", "restart", "--time", "30", name], check=True,
+                   capture_output=True, timeout=120)
+
+
+def booted(host):
+    return host.run("systemctl is-system-running").stdout.strip() in ("running", "degraded")
+
+
+def main_pid(host, unit):
+    return int(host.check_output("systemctl show -p MainPID --value %s" % unit))
+
+
+def worker_pids(host, unit):
+    """uvicorn's worker processes: children of the main process, spawned by multiprocessing."""
+    parent = main_pid(host, unit)
+    if parent == 0:
+        return []
+    out = host.run("ps -o pid=,args= --ppid %d" % parent).stdout
+    return [int(line.split()[0]) for line in out.splitlines() if "multiprocessing.spawn" in line]
