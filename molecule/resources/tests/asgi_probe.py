@@ -21,20 +21,14 @@ import time
 import urllib.parse
 
 
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.unix_path)
-
-
 def connection(args):
     if args.unix:
-        return UnixHTTPConnection(args.unix, args.timeout), args.path
+        # http.client sends over a socket that is already connected.
+        conn = http.client.HTTPConnection("localhost", timeout=args.timeout)
+        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.sock.settimeout(args.timeout)
+        conn.sock.connect(args.unix)
+        return conn, args.path
     url = urllib.parse.urlsplit(args.url)
     path = (url.path or "/") + ("?" + url.query if url.query else "")
     if url.scheme == "https":
