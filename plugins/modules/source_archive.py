@@ -15,7 +15,7 @@ description:
     archive and the same digest on every run and every controller.
   - The digest names the release, which keeps re-runs with unchanged source
     from creating a new release, and gives every host of one run the same one.
-  - Run it on the controller (C(delegate_to: localhost)).
+  - "Run it on the controller: C(delegate_to: localhost)."
 author:
   - asgi.deploy contributors (@asgi-deploy)
 options:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A bounded request loop for the tests, run on a test host.
 
 Sends --count requests (one at a time, or --concurrency at once) to the app's
@@ -111,19 +110,19 @@ def main():
     remaining = iter(range(args.count))
 
     def worker():
-        for _ in remaining:
+        for _request in remaining:
             one_request(args, results, lock)
             if args.interval:
                 time.sleep(args.interval)
 
-    threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
+    threads = [threading.Thread(target=worker) for _thread in range(args.concurrency)]
     started = time.monotonic()
     for thread in threads:
         thread.start()
     during = None
     if args.during:
         time.sleep(args.during_delay)
-        during = subprocess.run(args.during, shell=True, capture_output=True, text=True)
+        during = subprocess.run(args.during, shell=True, capture_output=True, text=True, check=False)
     for thread in threads:
         thread.join()
     latencies = sorted(results["latencies"])

@@ -5,6 +5,7 @@ Every loop here is bounded: a fixed count of requests or a deadline.
 """
 import json
 import os
+import shlex
 import subprocess
 import tempfile
 import time
@@ -49,7 +50,8 @@ def deploy(playbook="site.yml", extra_vars=None, timeout=900):
     try:
         # One stream: Ansible prints failures on stderr.
         return subprocess.run(command + ["-e", "@" + handle.name], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=timeout, cwd=PROJECT)
+                              stderr=subprocess.STDOUT, text=True, timeout=timeout, cwd=PROJECT,
+                              check=False)
     finally:
         os.unlink(handle.name)
 
@@ -92,3 +94,27 @@ def worker_pids(host, unit):
         return []
     out = host.run("ps -o pid=,args= --ppid %d" % parent).stdout
     return [int(line.split()[0]) for line in out.splitlines() if "multiprocessing.spawn" in line]
+
+
+TLS_INFO = r'''
+import http.client, json, ssl, sys
+url_host, port, path, cafile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+context = ssl.create_default_context(cafile=cafile)
+connection = http.client.HTTPSConnection(url_host, port, context=context, timeout=15)
+connection.request("GET", path)
+response = connection.getresponse()
+response.read()
+cert = connection.sock.getpeercert()
+print(json.dumps({"status": response.status, "headers": dict(response.getheaders()),
+                  "serial": cert["serialNumber"], "not_before": cert["notBefore"],
+                  "not_after": cert["notAfter"], "issuer": cert["issuer"],
+                  "version": connection.sock.version()}))
+'''
+
+
+def tls_info(host, name, path="/", cafile="/etc/ssl/certs/ca-certificates.crt", port=443):
+    """From a test host: one verified HTTPS request; status, headers and the served certificate."""
+    result = host.run("python3 -c %s %s %d %s %s" % (
+        shlex.quote(TLS_INFO), name, port, path, cafile))
+    assert result.rc == 0, result.stderr
+    return json.loads(result.stdout)
