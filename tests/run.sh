@@ -23,8 +23,9 @@ first_distro="${all_distros%% *}"
 declare -A matrix=(
   [capacity]="$all_distros"
   [default]="$all_distros"
+  [acme]="$all_distros"
 )
-order=(capacity default)
+order=(capacity default acme)
 read -r -a scenarios <<< "${ASGI_SCENARIOS-${order[*]}}"
 
 results=()
