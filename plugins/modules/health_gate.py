@@ -10,8 +10,8 @@ module: health_gate
 short_description: Wait until an app answers over its unix socket, or give up early when its unit has failed
 version_added: 0.1.0
 description:
-  - Requests a path over a unix socket until it returns the expected status or
-    the timeout passes.
+  - Requests a path over a unix socket, or a TCP address, until it returns the
+    expected status or the timeout passes.
   - Between tries it asks systemd for the unit's state, and stops waiting as
     soon as the unit has failed (for example after hitting its start limit),
     instead of waiting out the timeout on a socket nobody will serve.
@@ -19,9 +19,11 @@ author:
   - asgi.deploy contributors (@asgi-deploy)
 options:
   socket:
-    description: Path of the unix socket.
+    description: Path of the unix socket. One of O(socket) and O(address) is required.
     type: path
-    required: true
+  address:
+    description: C(host:port) to connect to instead of a unix socket.
+    type: str
   path:
     description: The HTTP path to request.
     type: str
@@ -91,9 +93,13 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self.unix_path)
 
 
-def ask(path, url_path, timeout):
-    """Return (status, error) of one GET over the socket."""
-    connection = UnixHTTPConnection(path, timeout)
+def ask(target, url_path, timeout):
+    """Return (status, error) of one GET to a unix socket path or host:port."""
+    if target.startswith("/"):
+        connection = UnixHTTPConnection(target, timeout)
+    else:
+        host, _sep, port = target.rpartition(":")
+        connection = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=timeout)
     try:
         connection.request("GET", url_path, headers={"Host": "localhost"})
         response = connection.getresponse()
@@ -108,15 +114,21 @@ def ask(path, url_path, timeout):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            socket=dict(type="path", required=True),
+            socket=dict(type="path"),
+            address=dict(type="str"),
             path=dict(type="str", default="/"),
             status=dict(type="int", default=200),
             timeout=dict(type="int", default=60),
             unit=dict(type="str"),
         ),
+        required_one_of=[("socket", "address")],
+        mutually_exclusive=[("socket", "address")],
         supports_check_mode=True,
     )
     params = module.params
+    target = params["socket"] or params["address"]
+    if params["address"] and not params["address"].rpartition(":")[2].isdigit():
+        module.fail_json(msg="health_gate: address must be host:port, got %s" % params["address"])
     systemctl = module.get_bin_path("systemctl") if params["unit"] else None
     start = time.monotonic()
     deadline = start + params["timeout"]
@@ -124,7 +136,7 @@ def main():
     while True:
         attempts += 1
         per_try = max(1.0, min(5.0, deadline - time.monotonic()))
-        status, error = ask(params["socket"], params["path"], per_try)
+        status, error = ask(target, params["path"], per_try)
         if status == params["status"]:
             module.exit_json(changed=False, status=status, attempts=attempts,
                              elapsed=round(time.monotonic() - start, 2))
@@ -139,7 +151,7 @@ def main():
     reason = "answered %s" % status if status is not None else error
     module.fail_json(
         msg="%s did not answer %s on %s within %ss (%s)%s"
-        % (params["path"], params["status"], params["socket"], params["timeout"], reason,
+        % (params["path"], params["status"], target, params["timeout"], reason,
            "; %s has failed and systemd stopped restarting it" % params["unit"]
            if unit_state == "failed" else ""),
         status=status, attempts=attempts, elapsed=round(time.monotonic() - start, 2))
