@@ -87,10 +87,21 @@ unit() {
   PYTHONPATH="$root/.tmp/collections" pytest -p no:cacheprovider tests/unit
 }
 
+inventories() {
+  # The example inventories a user copies must parse and fit the playbooks.
+  local inventory playbook
+  for inventory in inventories/*/; do
+    for playbook in site.yml playbooks/rollback.yml; do
+      ansible-playbook --syntax-check -i "$inventory" "$playbook" || return 1
+    done
+  done
+}
+
 stage yamllint yamllint --strict .
 stage ansible-lint ansible-lint --offline
 stage sanity sanity
 stage unit unit
+stage inventories inventories
 for scenario in "${scenarios[@]}"; do
   for distro in ${matrix[$scenario]:-$first_distro}; do
     stage "molecule $scenario $distro" env MOLECULE_DISTRO="$distro" molecule test -s "$scenario"

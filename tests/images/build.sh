@@ -27,9 +27,10 @@ root="$(mktemp -d /var/tmp/asgi-deploy-rootfs.XXXXXX)"
 trap 'rm -rf "$root"' EXIT
 
 # minbase keeps the image small; systemd is PID 1 in the containers, python3 and
-# sudo are what Ansible needs on a target, ca-certificates lets tasks verify TLS.
+# sudo are what Ansible needs on a target, ca-certificates lets tasks verify TLS,
+# iproute2 gives Ansible the host's addresses (every cloud image has it).
 debootstrap --variant=minbase \
-  --include=systemd,systemd-sysv,dbus,python3,sudo,ca-certificates \
+  --include=systemd,systemd-sysv,dbus,python3,sudo,ca-certificates,iproute2 \
   "$suite" "$root" http://deb.debian.org/debian >&2
 
 # A container has no consoles or hardware to wait for: mask the units that would

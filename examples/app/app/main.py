@@ -1,5 +1,6 @@
 """The example app asgi.deploy deploys when you bring none of your own."""
 import os
+import socket
 
 from fastapi import FastAPI, Request
 from sqlalchemy import text
@@ -14,6 +15,7 @@ RELEASE = os.environ.get("ASGI_DEPLOY_RELEASE", "unknown")
 def index(request: Request):
     # scheme and client show whether the proxy's forwarded headers are trusted.
     return {"app": "asgi.deploy example", "release": RELEASE, "pid": os.getpid(),
+            "host": socket.gethostname(),
             "scheme": request.url.scheme,
             "client": request.client.host if request.client else None}
 

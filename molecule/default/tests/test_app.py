@@ -8,7 +8,7 @@ import time
 
 import pytest
 from asgi_testlib import (PROJECT, app_copy, booted, deploy, main_pid, probe,
-                          restart_container, wait_for, worker_pids)
+                          restart_container, wait_for, why, worker_pids)
 
 sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
 from uvicorn_workers import uvicorn_workers  # noqa: E402
@@ -133,7 +133,7 @@ def test_new_release_deploys_and_keeps_the_old(host, releases, tmp_path):
     first = host.file("/opt/%s/current" % APP).linked_to
     src = app_copy(tmp_path, write={"VERSION": "2\n"})
     result = deploy(extra_vars={"app_src": src})
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.returncode == 0, why(result)
     current = host.file("/opt/%s/current" % APP).linked_to
     assert current != first
     assert set(before) < set(releases())
@@ -182,7 +182,7 @@ GREETER_TOKEN = "tok-3f9a1c77e2-do-not-print"
 def test_an_app_laid_out_differently(host):
     """A package in a sub-folder, configured by environment variables and a secret."""
     result = deploy("molecule/default/greeter.yml", extra_vars={"greeter_token": GREETER_TOKEN})
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.returncode == 0, why(result)
     assert GREETER_TOKEN not in result.stdout
     summary = probe(host, "--unix", "/run/greeter/greeter.sock", "--count", "20", "--concurrency", "2")
     assert summary["failed"] == 0, summary

@@ -11,6 +11,7 @@ import argparse
 import collections
 import http.client
 import json
+import os
 import socket
 import ssl
 import subprocess
@@ -98,6 +99,9 @@ def main():
     parser.add_argument("--interval", type=float, default=0.0, help="seconds between requests")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--status", type=int, default=200)
+    parser.add_argument("--duration", type=float, default=600.0,
+                        help="stop after this many seconds even if requests remain")
+    parser.add_argument("--stop-file", help="stop early once this file exists")
     parser.add_argument("--during", help="shell command to run once the loop has started")
     parser.add_argument("--during-delay", type=float, default=0.5)
     args = parser.parse_args()
@@ -109,8 +113,15 @@ def main():
     lock = threading.Lock()
     remaining = iter(range(args.count))
 
+    deadline = time.monotonic() + args.duration
+
+    def stopped():
+        return time.monotonic() > deadline or (args.stop_file and os.path.exists(args.stop_file))
+
     def worker():
         for _request in remaining:
+            if stopped():
+                return
             one_request(args, results, lock)
             if args.interval:
                 time.sleep(args.interval)

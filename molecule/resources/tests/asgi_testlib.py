@@ -118,3 +118,39 @@ def tls_info(host, name, path="/", cafile="/etc/ssl/certs/ca-certificates.crt", 
         shlex.quote(TLS_INFO), name, port, path, cafile))
     assert result.rc == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def other_host(name):
+    """A testinfra host of the scenario other than the one under test."""
+    import testinfra
+    return testinfra.get_host("ansible://" + name,
+                              ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+class BackgroundLoop:
+    """The request probe as a transient systemd unit on a host, so it runs
+    while the controller deploys; bounded by its own count and duration."""
+
+    def __init__(self, host, *args, name="asgi-loop"):
+        self.host, self.name = host, name
+        self.stop_file = "/run/%s.stop" % name
+        self.output = "/run/%s.json" % name
+        install_probe(host)
+        host.run("rm -f %s %s; systemctl reset-failed %s.service" % (self.stop_file, self.output, name))
+        result = host.run("systemd-run --unit %s --property RuntimeMaxSec=900 "
+                          "--property StandardOutput=file:%s python3 /usr/local/bin/asgi_probe.py "
+                          "--stop-file %s %s" % (name, self.output, self.stop_file, " ".join(args)))
+        assert result.rc == 0, result.stderr
+
+    def stop(self):
+        """Ask the loop to end, wait for it, and return its summary."""
+        self.host.run("touch %s" % self.stop_file)
+        assert wait_for(lambda: self.host.run("systemctl is-active %s.service" % self.name).rc != 0, 120)
+        return json.loads(self.host.file(self.output).content_string.strip().splitlines()[-1])
+
+
+def why(result):
+    """The part of a playbook's output that says why it failed."""
+    lines = result.stdout.splitlines()
+    fatal = [line for line in lines if line.startswith(("fatal:", "failed:", "[ERROR]"))]
+    return "\n".join(fatal[-5:] + lines[-15:])
