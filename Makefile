@@ -1,5 +1,5 @@
 # Entry points; each target prepares what it needs, so a fresh clone works.
-.PHONY: setup test lint unit clean
+.PHONY: setup test lint clean demo demo-clean
 
 setup:
 	scripts/setup-machine.sh
@@ -12,3 +12,9 @@ lint: setup
 
 clean:
 	rm -rf .tmp
+
+demo:
+	scripts/demo.sh
+
+demo-clean:
+	scripts/demo.sh clean

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Deploy the bundled example app to a local systemd container standing in for
+# a VM, and show it answering over HTTPS through Caddy on 127.0.0.1.
+#   scripts/demo.sh          set up (first time), deploy, request
+#   scripts/demo.sh clean    remove the demo container
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+name=asgi-demo
+port="${ASGI_DEMO_PORT:-8443}"
+work=.tmp/demo
+
+if [ "${1:-}" = clean ]; then
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  rm -rf "$work"
+  echo "demo removed"
+  exit 0
+fi
+
+start=$SECONDS
+scripts/setup-machine.sh debian12 >/dev/null
+export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PWD/.tmp/collections"
+mkdir -p "$work"
+
+if ! docker container inspect "$name" >/dev/null 2>&1; then
+  echo "==> Starting the demo VM (a systemd container, 1 GiB)"
+  docker run -d --name "$name" --hostname "$name" --memory 1g \
+    --cap-add SYS_ADMIN --security-opt seccomp=unconfined --cgroupns host \
+    -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
+    --stop-signal SIGRTMIN+3 -p "127.0.0.1:$port:443" \
+    asgi-deploy/debian12:latest /lib/systemd/systemd >/dev/null
+  # This network reaches PyPI through a TLS-intercepting proxy: the VM must
+  # trust the same CAs as this machine (a real VM elsewhere needs nothing).
+  docker cp /etc/ssl/certs/ca-certificates.crt "$name:/usr/local/share/ca-certificates/controller-bundle.crt"
+fi
+docker start "$name" >/dev/null
+docker exec "$name" systemctl is-system-running --wait >/dev/null || true
+docker exec "$name" update-ca-certificates >/dev/null
+
+cat > "$work/inventory.yml" <<INVENTORY
+# The demo VM. For a real VM, replace the connection line with
+#   ansible_host: <its address>
+# and the domain with its public name (tls: acme).
+all:
+  hosts:
+    $name:
+      ansible_connection: community.docker.docker
+  children:
+    app: {hosts: {$name: }}
+    edge: {hosts: {$name: }}
+  vars:
+    app_migrate_command: alembic upgrade head
+    app_health_path: /health
+    caddy_sites:
+      - domains: [localhost]
+        tls: internal
+    caddy_fetch_root_ca_to: $PWD/$work/caddy-root.crt
+INVENTORY
+
+echo "==> ansible-playbook site.yml"
+ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_DISPLAY_SKIPPED_HOSTS=false \
+  ansible-playbook -i "$work/inventory.yml" site.yml | grep -E '^(PLAY RECAP|[a-z0-9-]+ +: ok=)|fatal|FAILED!'
+
+echo
+echo "==> curl --cacert $work/caddy-root.crt https://localhost:$port/"
+curl --silent --show-error --fail --cacert "$work/caddy-root.crt" "https://localhost:$port/"
+echo
+echo
+echo "The example app answers at https://localhost:$port/ (Caddy's root: $work/caddy-root.crt)."
+echo "Done in $((SECONDS - start))s. Remove the demo with: make demo-clean"
