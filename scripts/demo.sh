@@ -6,9 +6,9 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-name=asgi-demo
+name="${ASGI_DEMO_NAME:-asgi-demo}"
 port="${ASGI_DEMO_PORT:-8443}"
-work=.tmp/demo
+work=".tmp/${name}"
 
 if [ "${1:-}" = clean ]; then
   docker rm -f "$name" >/dev/null 2>&1 || true
@@ -35,7 +35,7 @@ if ! docker container inspect "$name" >/dev/null 2>&1; then
 fi
 docker start "$name" >/dev/null
 docker exec "$name" systemctl is-system-running --wait >/dev/null || true
-docker exec "$name" update-ca-certificates >/dev/null
+docker exec "$name" update-ca-certificates >/dev/null 2>&1
 
 cat > "$work/inventory.yml" <<INVENTORY
 # The demo VM. For a real VM, replace the connection line with
@@ -45,6 +45,7 @@ all:
   hosts:
     $name:
       ansible_connection: community.docker.docker
+      ansible_python_interpreter: auto_silent
   children:
     app: {hosts: {$name: }}
     edge: {hosts: {$name: }}
@@ -58,7 +59,7 @@ all:
 INVENTORY
 
 echo "==> ansible-playbook site.yml"
-ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_DISPLAY_SKIPPED_HOSTS=false \
+ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_HOST_PATTERN_MISMATCH=ignore \
   ansible-playbook -i "$work/inventory.yml" site.yml | grep -E '^(PLAY RECAP|[a-z0-9-]+ +: ok=)|fatal|FAILED!'
 
 echo

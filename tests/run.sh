@@ -24,8 +24,10 @@ declare -A matrix=(
   [capacity]="$all_distros"
   [default]="$all_distros"
   [acme]="$all_distros"
+  [cluster]="$first_distro"
 )
-order=(capacity default acme)
+# demo is the README's `make demo`, not a Molecule scenario.
+order=(capacity demo default acme cluster)
 read -r -a scenarios <<< "${ASGI_SCENARIOS-${order[*]}}"
 
 results=()
@@ -60,7 +62,12 @@ stage() {  # stage NAME COMMAND...
     failed=$((failed + 1))
     tail -60 "$log"
   fi
+  local failed_before=$total_failed
   count "$log"
+  # A failed stage with no failed test in it (lint, a broken converge) counts too.
+  if [ $rc -ne 0 ] && [ $total_failed -eq $failed_before ]; then
+    total_failed=$((total_failed + 1))
+  fi
   printf '    %s in %ss\n' "$([ $rc -eq 0 ] && echo ok || echo FAILED)" "$took"
 }
 
@@ -97,12 +104,34 @@ inventories() {
   done
 }
 
+demo() {
+  # The README's first command, as a newcomer runs it: twice (the second run
+  # must change nothing), each ending with an HTTPS answer from the app.
+  export ASGI_DEMO_NAME=asgi-demo-test ASGI_DEMO_PORT=18643
+  local out rc=1
+  scripts/demo.sh clean
+  if scripts/demo.sh && out="$(scripts/demo.sh)"; then
+    echo "$out"
+    if grep -q 'changed=0 ' <<< "$out" && grep -q '"app":"asgi.deploy example"' <<< "$out"; then
+      rc=0
+    else
+      echo "the second demo run changed something or got no answer" >&2
+    fi
+  fi
+  scripts/demo.sh clean
+  return $rc
+}
+
 stage yamllint yamllint --strict .
 stage ansible-lint ansible-lint --offline
 stage sanity sanity
 stage unit unit
 stage inventories inventories
 for scenario in "${scenarios[@]}"; do
+  if [ "$scenario" = demo ]; then
+    stage demo demo
+    continue
+  fi
   for distro in ${matrix[$scenario]:-$first_distro}; do
     stage "molecule $scenario $distro" env MOLECULE_DISTRO="$distro" molecule test -s "$scenario"
   done
