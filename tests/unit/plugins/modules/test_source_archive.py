@@ -1,0 +1,79 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+
+from ansible_collections.asgi.deploy.plugins.modules import source_archive as sa
+
+EXCLUDE = [".git", "__pycache__", "*.pyc", ".venv"]
+
+
+def make_tree(root):
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "main.py").write_text("app = 1\n")
+    (root / "requirements.txt").write_text("fastapi\n")
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text("ref\n")
+    (root / "app" / "__pycache__").mkdir()
+    (root / "app" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"\0")
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "python").write_text("")
+    return root
+
+
+def digest(src):
+    return hashlib.sha256(sa.build_archive(str(src), sa.source_entries(str(src), EXCLUDE))).hexdigest()
+
+
+def test_excluded_names_are_left_out(tmp_path):
+    entries = sa.source_entries(str(make_tree(tmp_path)), EXCLUDE)
+    assert entries == ["app", "app/main.py", "requirements.txt"]
+
+
+def test_same_content_same_digest_whatever_the_times(tmp_path):
+    first = make_tree(tmp_path / "a")
+    second = make_tree(tmp_path / "b")
+    os.utime(second / "app" / "main.py", (1, 1))
+    assert digest(first) == digest(second)
+
+
+def test_changed_content_or_mode_changes_the_digest(tmp_path):
+    src = make_tree(tmp_path)
+    before = digest(src)
+    (src / "app" / "main.py").write_text("app = 2\n")
+    changed = digest(src)
+    assert changed != before
+    os.chmod(src / "app" / "main.py", 0o755)
+    assert digest(src) != changed
+
+
+def test_cache_files_do_not_change_the_digest(tmp_path):
+    src = make_tree(tmp_path)
+    before = digest(src)
+    (src / "app" / "__pycache__" / "other.pyc").write_bytes(b"\1")
+    (src / ".git" / "ORIG_HEAD").write_text("x\n")
+    assert digest(src) == before
+
+
+def test_archive_unpacks_to_the_tree_with_root_ownership(tmp_path):
+    src = make_tree(tmp_path)
+    data = sa.build_archive(str(src), sa.source_entries(str(src), EXCLUDE))
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        members = {m.name: m for m in tar.getmembers()}
+        assert tar.extractfile("app/main.py").read() == b"app = 1\n"
+    assert set(members) == {"app", "app/main.py", "requirements.txt"}
+    assert all(m.uid == 0 and m.mtime == 0 for m in members.values())
+
+
+def test_prune_keeps_the_newest_and_the_current(tmp_path):
+    paths = []
+    for index in range(4):
+        path = tmp_path / ("%d.tar.gz" % index)
+        path.write_bytes(b"x")
+        os.utime(path, (index, index))
+        paths.append(str(path))
+    sa.prune(str(tmp_path), 2, paths[0])
+    assert sorted(os.listdir(tmp_path)) == ["0.tar.gz", "2.tar.gz", "3.tar.gz"]
