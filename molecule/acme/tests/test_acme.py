@@ -8,6 +8,7 @@ from asgi_testlib import probe, tls_info, wait_for
 NAME = "edge.asgi.test"
 PEBBLE_ROOT = "/tmp/pebble-root.pem"
 
+
 @pytest.fixture
 def pebble_root(host):
     """Pebble's root, fetched from its management API over HTTPS (test CA)."""
