@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.asgi.deploy.plugins.modules import capacity_facts as cf
+from ansible_collections.asgi.deploy.plugins.module_utils import capacity as cf
 
 MEMINFO = "MemTotal:       24684100 kB\nMemFree:  100 kB\nMemAvailable:   24255264 kB\nHugePages_Total: 0\n"
 NO_LIMIT_V1 = "9223372036854771712"
