@@ -3,6 +3,7 @@ migrations and releases. Tests run in file order; the ones that change the
 deployment come last."""
 import hashlib
 import os
+import re
 import sys
 import time
 
@@ -200,3 +201,18 @@ def test_an_app_laid_out_differently(host):
     env = host.file("/etc/greeter/env")
     assert env.mode == 0o640 and env.group == "greeter"
     assert GREETER_TOKEN not in host.check_output("systemctl show greeter.service")
+
+
+def test_utilization_report(host):
+    result = deploy("playbooks/utilization.yml")
+    assert result.returncode == 0, why(result)
+    print(result.stdout[result.stdout.find("TASK [Print the report]"):][:900])
+    row = re.search(r'"(\d+) +([\d.]+) MiB +(\d+) MiB +(\d+) / (\d+) \((\d+) %\) +(below|within|above)', result.stdout)
+    assert row, result.stdout[-2000:]
+    workers, rss, budget, used, usable, percent, _status = row.groups()
+    assert int(workers) == expected_workers(host)
+    # A warm example worker: more than the interpreter alone, within its budget.
+    assert 20 < float(rss) < int(budget) == 128
+    assert int(usable) == CONTAINER_MEMORY_MB
+    assert int(used) > int(workers) * 20 and 0 < int(percent) < 100
+    assert "recommendation: " in result.stdout

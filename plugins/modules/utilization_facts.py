@@ -1,0 +1,153 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, asgi.deploy contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: utilization_facts
+short_description: Measure what an app's uvicorn processes and Caddy use on a host
+version_added: 0.1.0
+description:
+  - Reads the resident memory of the app's uvicorn main process and of each
+    worker (its children), of the web server's processes, the host's usable
+    memory and CPUs (as M(asgi.deploy.capacity_facts) does), the load
+    average, and the share of CPU time the host spent busy over a short sample.
+  - Returns it as the fact C(asgi_utilization), for P(asgi.deploy.utilization_advice#filter).
+author:
+  - asgi.deploy contributors (@asgi-deploy)
+options:
+  app_name:
+    description: The app's name; its unit is C(<app_name>.service).
+    type: str
+    required: true
+  web_server:
+    description: Process name of the web server whose memory is counted too.
+    type: str
+    default: caddy
+  sample_seconds:
+    description: How long to sample CPU time.
+    type: float
+    default: 1.0
+attributes:
+  check_mode:
+    description: Reads only.
+    support: full
+  diff_mode:
+    description: Nothing to diff.
+    support: none
+  facts:
+    description: Sets the fact C(asgi_utilization).
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Measure the app
+  asgi.deploy.utilization_facts:
+    app_name: myapp
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts added to the host.
+  returned: always
+  type: dict
+  contains:
+    asgi_utilization:
+      description: What the app and the web server use, and what the host has.
+      returned: always
+      type: dict
+      sample:
+        capacity: {memory_mb: 1024, cpus: 2.0}
+        main: {pid: 3096, rss_mb: 24.2}
+        workers: [{pid: 3099, rss_mb: 58.0}, {pid: 3100, rss_mb: 56.7}]
+        web_server_rss_mb: 41.3
+        load: [0.31, 0.22, 0.1]
+        cpu_busy_percent: 12.5
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.asgi.deploy.plugins.module_utils.capacity import host_capacity, read_text
+
+
+def rss_mb(pid):
+    """Resident memory of a process in MiB, or None if it is gone."""
+    status = read_text("/proc/%d/status" % pid)
+    for line in (status or "").splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024.0, 1)
+    return None
+
+
+def processes():
+    """(pid, ppid, name) of every process."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        stat = read_text("/proc/%s/stat" % entry)
+        if not stat:
+            continue
+        # The name is in parentheses and may itself hold spaces or parentheses.
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        found.append((int(entry), ppid, name))
+    return found
+
+
+def cpu_times():
+    fields = [int(value) for value in read_text("/proc/stat").splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields), idle
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            app_name=dict(type="str", required=True),
+            web_server=dict(type="str", default="caddy"),
+            sample_seconds=dict(type="float", default=1.0),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    systemctl = module.get_bin_path("systemctl", required=True)
+    rc, out, err = module.run_command([systemctl, "show", "--property=MainPID", "--value",
+                                       params["app_name"] + ".service"])
+    main_pid = int(out.strip() or 0) if rc == 0 else 0
+    if main_pid == 0:
+        module.fail_json(msg="utilization_facts: %s.service is not running %s"
+                         % (params["app_name"], err.strip()))
+
+    before = cpu_times()
+    time.sleep(max(0.1, params["sample_seconds"]))
+    after = cpu_times()
+    total, idle = after[0] - before[0], after[1] - before[1]
+
+    table = processes()
+    workers = [{"pid": pid, "rss_mb": rss_mb(pid)} for pid, ppid, name in table
+               if ppid == main_pid and name.startswith("python")]
+    # uvicorn's multiprocessing resource tracker is a child too, but tiny.
+    workers = [w for w in workers if w["rss_mb"] is not None and w["rss_mb"] >= 15]
+    web = [rss_mb(pid) for pid, _ppid, name in table if name == params["web_server"]]
+    load = [float(value) for value in read_text("/proc/loadavg").split()[:3]]
+    try:
+        capacity = host_capacity()
+    except ValueError as error:
+        module.fail_json(msg="utilization_facts: %s" % error)
+    module.exit_json(changed=False, ansible_facts={"asgi_utilization": {
+        "capacity": capacity,
+        "main": {"pid": main_pid, "rss_mb": rss_mb(main_pid)},
+        "workers": sorted(workers, key=lambda w: w["pid"]),
+        "web_server_rss_mb": round(sum(r for r in web if r), 1) if web else None,
+        "load": load,
+        "cpu_busy_percent": round(100.0 * (total - idle) / total, 1) if total else 0.0,
+    }})
+
+
+if __name__ == "__main__":
+    main()
