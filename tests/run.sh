@@ -26,8 +26,9 @@ declare -A matrix=(
   [acme]="$all_distros"
   [cluster]="$first_distro"
 )
-# demo is the README's `make demo`, not a Molecule scenario.
-order=(capacity demo default acme cluster)
+# demo (the README's `make demo`) and galaxy (build, install, deploy the
+# installed collection) are not Molecule scenarios.
+order=(capacity demo galaxy default acme cluster)
 read -r -a scenarios <<< "${ASGI_SCENARIOS-${order[*]}}"
 
 results=()
@@ -80,7 +81,7 @@ sanity() {
   base="$(mktemp -d "${TMPDIR:-/tmp}/asgi-deploy-sanity.XXXXXX")"
   local tree="$base/ansible_collections/asgi/deploy"
   mkdir -p "$tree"
-  git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$tree"
+  git ls-files -co --exclude-standard | tar --ignore-failed-read -cf - -T - 2>/dev/null | tar -xf - -C "$tree"
   # ansible-test downloads get-pip.py from a host outside PyPI; use ours.
   mkdir -p ~/.ansible/test/cache
   cp tests/tools/get_pip.py ~/.ansible/test/cache/get_pip_24_2.py
@@ -122,14 +123,40 @@ demo() {
   return $rc
 }
 
+galaxy() {
+  # Install like a user: build the tarball, check it carries no test or dev
+  # files, install it alone into an empty collections path, and deploy with
+  # the installed collection's playbook (asgi.deploy.site) to a test container.
+  local dir="$root/.tmp/galaxy" tarball listing
+  rm -rf "$dir" && mkdir -p "$dir/collections"
+  ansible-galaxy collection build --output-path "$dir" || return 1
+  tarball="$(ls "$dir"/asgi-deploy-*.tar.gz)"
+  listing="$(tar -tzf "$tarball")"
+  if grep -E '^(molecule|tests|\.ci|scripts|benchmarks|\.config|\.hypothesis|\.pytest_cache)/|__pycache__' <<< "$listing"; then
+    echo "the tarball carries test or dev files (above)" >&2
+    return 1
+  fi
+  for wanted in roles/app/tasks/main.yml roles/caddy/tasks/main.yml playbooks/site.yml \
+      plugins/filter/uvicorn_workers.py examples/app/app/main.py; do
+    grep -qx "$wanted" <<< "$listing" || { echo "the tarball lacks $wanted" >&2; return 1; }
+  done
+  ansible-galaxy collection install "$tarball" -p "$dir/collections" || return 1
+  ASGI_DEMO_NAME=asgi-galaxy-test ASGI_DEMO_PORT=18644 ASGI_DEMO_PLAYBOOK=asgi.deploy.site \
+    ASGI_DEMO_COLLECTIONS="$dir/collections" scripts/demo.sh
+  local rc=$?
+  ASGI_DEMO_NAME=asgi-galaxy-test scripts/demo.sh clean
+  return $rc
+}
+
 stage yamllint yamllint --strict .
 stage ansible-lint ansible-lint --offline
+stage changelog antsibull-changelog lint
 stage sanity sanity
 stage unit unit
 stage inventories inventories
 for scenario in "${scenarios[@]}"; do
-  if [ "$scenario" = demo ]; then
-    stage demo demo
+  if [ "$scenario" = demo ] || [ "$scenario" = galaxy ]; then
+    stage "$scenario" "$scenario"
     continue
   fi
   for distro in ${matrix[$scenario]:-$first_distro}; do
