@@ -19,7 +19,9 @@ fi
 
 start=$SECONDS
 scripts/setup-machine.sh debian12 >/dev/null
-export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PWD/.tmp/collections"
+# The checkout by default; tests point these at an installed collection.
+export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="${ASGI_DEMO_COLLECTIONS:-$PWD/.tmp/collections}"
+playbook="${ASGI_DEMO_PLAYBOOK:-site.yml}"
 mkdir -p "$work"
 
 if ! docker container inspect "$name" >/dev/null 2>&1; then
@@ -58,9 +60,9 @@ all:
     caddy_fetch_root_ca_to: $PWD/$work/caddy-root.crt
 INVENTORY
 
-echo "==> ansible-playbook site.yml"
+echo "==> ansible-playbook $playbook"
 ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_HOST_PATTERN_MISMATCH=ignore \
-  ansible-playbook -i "$work/inventory.yml" site.yml | grep -E '^(PLAY RECAP|[a-z0-9-]+ +: ok=)|fatal|FAILED!'
+  ansible-playbook -i "$work/inventory.yml" "$playbook" | grep -E '^(PLAY RECAP|[a-z0-9-]+ +: ok=)|fatal|FAILED!'
 
 echo
 echo "==> curl --cacert $work/caddy-root.crt https://localhost:$port/"
