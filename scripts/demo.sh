@@ -36,7 +36,13 @@ if ! docker container inspect "$name" >/dev/null 2>&1; then
   docker cp /etc/ssl/certs/ca-certificates.crt "$name:/usr/local/share/ca-certificates/controller-bundle.crt"
 fi
 docker start "$name" >/dev/null
-docker exec "$name" systemctl is-system-running --wait >/dev/null || true
+# Until systemd in the container has booted (its bus is not up at first).
+for _ in $(seq 1 60); do
+  case "$(docker exec "$name" systemctl is-system-running --wait 2>/dev/null)" in
+    running|degraded) break ;;
+  esac
+  sleep 1
+done
 docker exec "$name" update-ca-certificates >/dev/null 2>&1
 
 cat > "$work/inventory.yml" <<INVENTORY
