@@ -25,10 +25,11 @@ declare -A matrix=(
   [default]="$all_distros"
   [acme]="$all_distros"
   [cluster]="$first_distro"
+  [validation]="$first_distro"
 )
 # demo (the README's `make demo`) and galaxy (build, install, deploy the
 # installed collection) are not Molecule scenarios.
-order=(capacity demo galaxy default acme cluster)
+order=(capacity validation demo galaxy default acme cluster)
 read -r -a scenarios <<< "${ASGI_SCENARIOS-${order[*]}}"
 
 results=()

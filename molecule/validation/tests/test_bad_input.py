@@ -1,0 +1,71 @@
+"""Each bad input fails site.yml with a message naming the variable and what
+it allows, before anything on the host changes. Prints a summary table."""
+
+import pytest
+from asgi_testlib import deploy
+
+# What a deploy would change: packages, units, release and config folders.
+STATE = ("(dpkg-query -W -f '${Package} ${Version}\\n'; "
+         "ls -la /opt /etc/systemd/system /etc /var/lib) 2>&1 | md5sum")
+
+CASES = [
+    ("ASGI target without ':'", {"app_module": "app.main"}, ["app_module", "module:attribute"]),
+    ("source folder that does not exist", {"app_src": "/nonexistent/app"}, ["app_src", "does not exist"]),
+    ("worker count of 0", {"app_workers": 0}, ["app_workers", "'auto' or a whole number"]),
+    ("worker count not a number", {"app_workers": "lots"}, ["app_workers", "'auto' or a whole number"]),
+    ("per-worker budget of 0", {"app_per_worker_mb": 0}, ["app_per_worker_mb", "greater than 0"]),
+    ("negative per-worker budget", {"app_per_worker_mb": -64}, ["app_per_worker_mb", "greater than 0"]),
+    ("per-worker budget larger than the host", {"app_per_worker_mb": 65536},
+     ["per_worker_mb", "do not fit", "the host has 1024 MiB"]),
+    ("utilization above 1", {"app_utilization": 1.5}, ["app_utilization", "(0, 1]"]),
+    ("app name with spaces", {"app_name": "My App"}, ["app_name", "lower-case"]),
+    ("environment name with a dash", {"app_env": {"BAD-KEY": "x"}}, ["app_env", "BAD-KEY"]),
+    ("secret left empty", {"app_secret_env": {"API_TOKEN": ""}}, ["app_secret_env", "API_TOKEN"]),
+    ("health path without '/'", {"app_health_path": "health"}, ["app_health_path", "starting with '/'"]),
+    ("unknown log level", {"app_log_level": "loud"}, ["app_log_level", "critical, error"]),
+    ("one release kept", {"app_keep_releases": 1}, ["app_keep_releases", "at least 2"]),
+    ("TCP port out of range", {"app_tcp_port": 70000}, ["app_tcp_port", "1-65535"]),
+    ("timeout that is not a number", {"app_graceful_timeout": "soon"}, ["app_graceful_timeout", "int"]),
+    ("domain name that is not one", {"caddy_sites": [{"domains": ["not a domain!"], "tls": "internal"}]},
+     ["caddy_sites[0].domains", "not a domain name"]),
+    ("unknown TLS mode", {"caddy_sites": [{"domains": ["example.com"], "tls": "letsencrypt"}]},
+     ["tls", "acme, internal, files"]),
+    ("unknown key in a site (typo)", {"caddy_sites": [{"domain": ["example.com"]}]},
+     ["caddy_sites", "domain"]),
+    ("ACME email that is not one", {"caddy_acme_email": "ops-at-example.com"}, ["caddy_acme_email", "email address"]),
+    ("upstream that is not host:port", {"caddy_sites": [{"domains": ["example.com"], "upstreams": ["http//app"]}]},
+     ["caddy_sites[0] upstream", "host:port or unix//path"]),
+    ("unknown load-balancing policy", {"caddy_lb_policy": "fastest"}, ["caddy_lb_policy", "round_robin"]),
+    ("files TLS without a certificate", {"caddy_sites": [{"domains": ["example.com"], "tls": "files"}]},
+     ["tls: files", "tls_cert"]),
+    ("database password left empty", {"postgresql_password": ""}, ["postgresql_password", "required"]),
+    ("database name that is not an identifier", {"postgresql_database": "my-db"}, ["postgresql_database", "identifier"]),
+]
+RESULTS = []
+
+
+@pytest.fixture(scope="module")
+def baseline(host):
+    return host.check_output(STATE)
+
+
+@pytest.mark.parametrize("case, extra_vars, expected", CASES, ids=[case[0] for case in CASES])
+def test_bad_input_fails_early_and_changes_nothing(host, baseline, case, extra_vars, expected):
+    result = deploy(extra_vars=extra_vars, timeout=300)
+    named = [word for word in expected if word not in result.stdout]
+    unchanged = host.check_output(STATE) == baseline
+    RESULTS.append((case, "fails, names %s" % expected[0],
+                    "rc=%d, %s, host %s" % (result.returncode, "named" if not named else "MISSING %s" % named,
+                                            "unchanged" if unchanged else "CHANGED")))
+    assert result.returncode != 0
+    assert not named, result.stdout[-2500:]
+    assert unchanged
+
+
+def test_summary_table():
+    """Printed last: input case, expected, observed."""
+    width = max(len(row[0]) for row in RESULTS)
+    print("\n%-*s | %-32s | %s" % (width, "bad input", "expected", "observed"))
+    for row in RESULTS:
+        print("%-*s | %-32s | %s" % (width, row[0], row[1], row[2]))
+    assert len(RESULTS) == len(CASES) >= 20
