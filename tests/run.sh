@@ -141,7 +141,10 @@ galaxy() {
       plugins/filter/uvicorn_workers.py examples/app/app/main.py; do
     grep -qx "$wanted" <<< "$listing" || { echo "the tarball lacks $wanted" >&2; return 1; }
   done
-  ansible-galaxy collection install "$tarball" -p "$dir/collections" || return 1
+  # Only the new path: with the checkout on the path, galaxy would call it installed.
+  ANSIBLE_COLLECTIONS_PATH="$dir/collections" \
+    ansible-galaxy collection install --force "$tarball" -p "$dir/collections" || return 1
+  [ -f "$dir/collections/ansible_collections/asgi/deploy/playbooks/site.yml" ] || return 1
   ASGI_DEMO_NAME=asgi-galaxy-test ASGI_DEMO_PORT=18644 ASGI_DEMO_PLAYBOOK=asgi.deploy.site \
     ASGI_DEMO_COLLECTIONS="$dir/collections" scripts/demo.sh
   local rc=$?
