@@ -4,8 +4,9 @@ import http.client
 import os
 import ssl
 import subprocess
+import time
 
-from asgi_testlib import deploy, probe
+from asgi_testlib import deploy, probe, tls_info, wait_for, why
 
 ROOT_ON_HOST = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
 ROOT_ON_CONTROLLER = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "caddy-root.crt")
@@ -84,3 +85,53 @@ def test_refused_snippet_fails_the_role_and_keeps_the_old_config(host):
     assert host.file("/etc/caddy/Caddyfile").sha256sum == before
     response, _body = https_get("/health")
     assert response.status == 200
+
+
+def test_own_certificate_files_and_metrics(host, tmp_path):
+    """tls: files serves the operator's certificate; metrics opt-in answers on loopback."""
+    cert, key = tmp_path / "site.crt", tmp_path / "site.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-days", "2", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    serial = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-serial"], check=True,
+                            capture_output=True, text=True).stdout.strip().split("=")[1]
+    own = {"caddy_sites": [{"domains": ["localhost"], "tls": "files", "tls_cert": str(cert),
+                            "tls_key": str(key), "hsts": True}],
+           "caddy_metrics_listen": "127.0.0.1:9180"}
+    try:
+        result = deploy(extra_vars=own)
+        assert result.returncode == 0, why(result)
+        host.ansible("ansible.builtin.copy", "src=%s dest=/tmp/own.crt mode=0644" % cert, check=False)
+        info = tls_info(host, "localhost", "/health", "/tmp/own.crt")
+        assert info["status"] == 200 and int(info["serial"], 16) == int(serial, 16)
+        key_file = host.file("/etc/caddy/certs/localhost.key")
+        assert key_file.mode == 0o640 and key_file.group == "caddy"
+        metrics = host.check_output("python3 -c \"import urllib.request;"
+                                    "print(urllib.request.urlopen('http://127.0.0.1:9180/metrics').read().decode())\"")
+        assert "# TYPE caddy_" in metrics
+    finally:
+        # Back to the scenario's own configuration for the tests that follow.
+        restored = deploy()
+        assert restored.returncode == 0, why(restored)
+
+
+def test_only_caddy_listens_on_tcp(host):
+    """Public: Caddy's 80 and 443 only; its admin API on loopback; the app on its unix socket only."""
+    listening = sorted(line.split()[3] for line in host.check_output("ss -Hltn").splitlines())
+    assert listening == ["*:443", "*:80", "127.0.0.1:2019"], listening
+    assert "/run/example/example.sock" in host.check_output("ss -Hlx")
+
+
+def test_kill_caddy_comes_back(host):
+    before = host.process.filter(comm="caddy")[0].pid
+    host.run("kill -9 %d" % before)
+    start = time.monotonic()
+
+    def answering():
+        result = host.run("python3 /usr/local/bin/asgi_probe.py --url https://localhost/health --cacert %s "
+                          "--count 1 --timeout 2" % ROOT_ON_HOST)
+        return result.rc == 0 and '"ok": 1' in result.stdout
+
+    assert wait_for(answering, 30)
+    print("HTTPS answered again %.1fs after kill -9 of Caddy" % (time.monotonic() - start))
+    assert host.process.filter(comm="caddy")[0].pid != before
