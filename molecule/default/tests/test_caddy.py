@@ -41,7 +41,9 @@ def test_caddy_enabled_and_running(host):
 
 def test_https_reaches_the_app_through_caddy(host):
     summary = probe(host, "--url", "https://localhost/", "--cacert", ROOT_ON_HOST,
-                    "--count", "100", "--concurrency", "4")
+                    # Enough requests at once that Caddy opens several upstream
+                    # connections: one kept-alive connection always meets one worker.
+                    "--count", "200", "--concurrency", "16")
     assert summary["failed"] == 0, summary
     assert len(summary["pids"]) > 1, summary
 
