@@ -15,6 +15,9 @@ description:
   - Between tries it asks systemd for the unit's state, and stops waiting as
     soon as the unit has failed (for example after hitting its start limit),
     instead of waiting out the timeout on a socket nobody will serve.
+  - With O(stable), a first good answer is not enough; the unit must then keep
+    its main process and keep answering for that many seconds, so a release
+    that crashes soon after it starts serving is caught too.
 author:
   - asgi.deploy contributors (@asgi-deploy)
 options:
@@ -39,6 +42,13 @@ options:
   unit:
     description: systemd unit serving the socket; when it has failed, waiting stops.
     type: str
+  stable:
+    description:
+      - Seconds the app must keep answering after its first good answer, with the
+        main process of O(unit) unchanged. V(0) accepts the first good answer.
+      - Requires O(unit) when above V(0).
+    type: int
+    default: 0
 attributes:
   check_mode:
     description: Requests only, like a normal run.
@@ -55,6 +65,7 @@ EXAMPLES = r"""
     path: /health
     unit: myapp.service
     timeout: 60
+    stable: 5
 """
 
 RETURN = r"""
@@ -73,6 +84,11 @@ elapsed:
   returned: always
   type: float
   sample: 2.4
+main_pid:
+  description: The unit's main process when the app was judged healthy (0 without O(unit)).
+  returned: success
+  type: int
+  sample: 4242
 """
 
 import http.client
@@ -120,6 +136,7 @@ def main():
             status=dict(type="int", default=200),
             timeout=dict(type="int", default=60),
             unit=dict(type="str"),
+            stable=dict(type="int", default=0),
         ),
         required_one_of=[("socket", "address")],
         mutually_exclusive=[("socket", "address")],
@@ -129,6 +146,9 @@ def main():
     target = params["socket"] or params["address"]
     if params["address"] and not params["address"].rpartition(":")[2].isdigit():
         module.fail_json(msg="health_gate: address must be host:port, got %s" % params["address"])
+    if params["stable"] < 0 or (params["stable"] > 0 and not params["unit"]):
+        module.fail_json(msg="health_gate: stable must be 0 or more seconds, and needs unit; got stable=%s unit=%s"
+                         % (params["stable"], params["unit"]))
     systemctl = module.get_bin_path("systemctl") if params["unit"] else None
     start = time.monotonic()
     deadline = start + params["timeout"]
@@ -138,23 +158,49 @@ def main():
         per_try = max(1.0, min(5.0, deadline - time.monotonic()))
         status, error = ask(target, params["path"], per_try)
         if status == params["status"]:
-            module.exit_json(changed=False, status=status, attempts=attempts,
-                             elapsed=round(time.monotonic() - start, 2))
+            break
         if systemctl:
-            _rc, out, _err = module.run_command([systemctl, "is-failed", params["unit"]])
-            unit_state = out.strip()
+            unit_state = run(module, [systemctl, "is-failed", params["unit"]])
             if unit_state == "failed":
                 break
         if time.monotonic() >= deadline:
             break
         time.sleep(1)
-    reason = "answered %s" % status if status is not None else error
-    module.fail_json(
-        msg="%s did not answer %s on %s within %ss (%s)%s"
-        % (params["path"], params["status"], target, params["timeout"], reason,
-           "; %s has failed and systemd stopped restarting it" % params["unit"]
-           if unit_state == "failed" else ""),
-        status=status, attempts=attempts, elapsed=round(time.monotonic() - start, 2))
+    if status != params["status"]:
+        reason = "answered %s" % status if status is not None else error
+        module.fail_json(
+            msg="%s did not answer %s on %s within %ss (%s)%s"
+            % (params["path"], params["status"], target, params["timeout"], reason,
+               "; %s has failed and systemd stopped restarting it" % params["unit"]
+               if unit_state == "failed" else ""),
+            status=status, attempts=attempts, elapsed=round(time.monotonic() - start, 2))
+    main_pid = main_pid_of(module, systemctl, params["unit"]) if systemctl else 0
+    healthy_at = time.monotonic()
+    while time.monotonic() - healthy_at < params["stable"]:
+        time.sleep(1)
+        attempts += 1
+        status, error = ask(target, params["path"], 5.0)
+        now_pid = main_pid_of(module, systemctl, params["unit"])
+        if now_pid != main_pid or status != params["status"]:
+            module.fail_json(
+                msg="%s answered %s, then within %.0fs %s (main process %s, now %s); "
+                    "a release must keep serving for %ss"
+                % (params["path"], params["status"], time.monotonic() - healthy_at,
+                   "answered %s" % status if status is not None else "stopped answering (%s)" % error,
+                   main_pid, now_pid or "none", params["stable"]),
+                status=status, attempts=attempts, elapsed=round(time.monotonic() - start, 2))
+    module.exit_json(changed=False, status=status, attempts=attempts, main_pid=main_pid,
+                     elapsed=round(time.monotonic() - start, 2))
+
+
+def run(module, argv):
+    _rc, out, _err = module.run_command(argv)
+    return out.strip()
+
+
+def main_pid_of(module, systemctl, unit):
+    value = run(module, [systemctl, "show", "--property", "MainPID", "--value", unit])
+    return int(value) if value.isdigit() else 0
 
 
 if __name__ == "__main__":
