@@ -26,10 +26,11 @@ declare -A matrix=(
   [acme]="$all_distros"
   [cluster]="$first_distro"
   [validation]="$first_distro"
+  [faults]="$first_distro"
 )
 # demo (the README's `make demo`) and galaxy (build, install, deploy the
 # installed collection) are not Molecule scenarios.
-order=(capacity validation demo galaxy default acme cluster)
+order=(capacity validation demo galaxy default faults acme cluster)
 read -r -a scenarios <<< "${ASGI_SCENARIOS-${order[*]}}"
 
 results=()
@@ -167,6 +168,12 @@ for scenario in "${scenarios[@]}"; do
     stage "molecule $scenario $distro" env MOLECULE_DISTRO="$distro" molecule test -s "$scenario"
   done
 done
+
+# The rows the fault-injecting tests wrote (molecule/resources/tests/asgi_faults.py).
+if grep -qh '^fault-table |' "$logs"/*.log; then
+  printf '\nhost | fault | expected | observed | outcome\n'
+  grep -h '^fault-table |' "$logs"/*.log | cut -d'|' -f2- | sed 's/^ *//'
+fi
 
 printf '\n%-28s %-5s %6s\n' stage result time
 printf '%s\n' "${results[@]}"

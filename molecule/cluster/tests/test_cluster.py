@@ -1,10 +1,13 @@
 """A fleet behind one edge: balancing, migrations exactly once, rolling deploys
 with zero failed requests, a failed migration and a failed health check that
-change nothing, a stopped app host, and rollback. Tests run in file order."""
+change nothing, a stopped app host, rollback, the database down at deploy
+time, and every host rebooted with the database last. Tests run in file order."""
 import os
+import subprocess
+import time
 
 import pytest
-from asgi_testlib import BackgroundLoop, app_copy, deploy, main_pid, other_host, probe, why
+from asgi_testlib import BackgroundLoop, app_copy, booted, deploy, main_pid, other_host, probe, wait_for, why
 
 APPS = ["asgi-cluster-app1", "asgi-cluster-app2"]
 ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
@@ -66,13 +69,15 @@ def test_database_listens_only_for_the_app_hosts(host, db):
     assert "'*'" not in listen and "0.0.0.0" not in listen
 
 
-def test_rolling_deploy_drops_no_request(host, apps, db, tmp_path):
+def test_rolling_deploy_drops_no_request(host, apps, db, tmp_path, fault):
+    fault.fault, fault.expected = "rolling deploy to 2 app hosts under load", "0 failed requests"
     before = {name: current(app) for name, app in apps.items()}
     running = loop(host)
     src = app_copy(tmp_path, write={"VERSION": "2\n"})
     result = deploy(extra_vars={"app_src": src})
     summary = running.stop()
     report("rolling deploy of release 2", summary)
+    fault.observed = "%d failed of %d, worst %.1f s" % (summary["failed"], summary["sent"], summary["max_latency"] or 0)
     assert result.returncode == 0, why(result)
     assert summary["failed"] == 0, summary
     after = {name: current(app) for name, app in apps.items()}
@@ -80,7 +85,8 @@ def test_rolling_deploy_drops_no_request(host, apps, db, tmp_path):
     assert migration_runs(db) == 2
 
 
-def test_failed_migration_restarts_nothing(host, apps, db, tmp_path):
+def test_failed_migration_restarts_nothing(host, apps, db, tmp_path, fault):
+    fault.fault, fault.expected = "migration fails halfway", "no restart, earlier data intact, 0 failed"
     serving = {name: current(app) for name, app in apps.items()}
     pids = {name: main_pid(app, "example.service") for name, app in apps.items()}
     runs = migration_runs(db)
@@ -100,9 +106,12 @@ def test_failed_migration_restarts_nothing(host, apps, db, tmp_path):
     assert migration_runs(db) == runs + 1
     assert db.check_output("runuser -u postgres -- psql -tA -d app -c 'select version_num from alembic_version'") == "0001"
     assert db.check_output("runuser -u postgres -- psql -tA -d app -c 'select count(*) from items'") == "2"
+    fault.observed = "stopped before any restart; schema 0001, 2 items; %d failed of %d" % (
+        summary["failed"], summary["sent"])
 
 
-def test_failed_health_check_on_app1_leaves_app2_alone(host, apps, tmp_path):
+def test_failed_health_check_on_app1_leaves_app2_alone(host, apps, tmp_path, fault):
+    fault.fault, fault.expected = "health check fails on app1 only", "app1 rolled back, app2 untouched"
     serving = {name: current(app) for name, app in apps.items()}
     app2_pid = main_pid(apps["asgi-cluster-app2"], "example.service")
     running = loop(host)
@@ -118,9 +127,11 @@ def test_failed_health_check_on_app1_leaves_app2_alone(host, apps, tmp_path):
     assert summary["failed"] == 0, summary
     assert {name: current(app) for name, app in apps.items()} == serving
     assert main_pid(apps["asgi-cluster-app2"], "example.service") == app2_pid
+    fault.observed = "rollout stopped at app1; %d failed of %d" % (summary["failed"], summary["sent"])
 
 
-def test_stopped_app_host_is_routed_around(host, apps):
+def test_stopped_app_host_is_routed_around(host, apps, fault):
+    fault.fault, fault.expected = "one app host down", "edge routes around it, 0 failed"
     app2 = apps["asgi-cluster-app2"]
     # Stopping only the service would not do: its socket would start it again.
     app2.run_expect([0], "systemctl stop example.socket example.service")
@@ -129,6 +140,7 @@ def test_stopped_app_host_is_routed_around(host, apps):
         report("app2 stopped", summary)
         assert summary["failed"] == 0, summary
         assert probe_hosts(host) == {"asgi-cluster-app1"}
+        fault.observed = "%d failed of %d, all from app1" % (summary["failed"], summary["sent"])
     finally:
         app2.run_expect([0], "systemctl start example.socket example.service")
 
@@ -144,3 +156,52 @@ def test_rollback_returns_every_host_to_the_previous_release(host, apps):
     assert summary["failed"] == 0, summary
     assert {name: current(app) for name, app in apps.items()} == previous
     assert set(previous.values()).isdisjoint(serving.values())
+
+
+def test_database_down_at_deploy_time(host, apps, db, tmp_path, fault):
+    fault.fault, fault.expected = "database unreachable at deploy", "clear failure, no host switched"
+    serving = {name: current(app) for name, app in apps.items()}
+    pids = {name: main_pid(app, "example.service") for name, app in apps.items()}
+    db.run_expect([0], "systemctl stop postgresql")
+    try:
+        result = deploy(extra_vars={"app_src": app_copy(tmp_path, write={"VERSION": "db-down\n"})})
+    finally:
+        db.run_expect([0], "systemctl start postgresql")
+    assert result.returncode != 0
+    assert "migration" in result.stdout and "Connection refused" in result.stdout, why(result)
+    assert {name: current(app) for name, app in apps.items()} == serving
+    assert {name: main_pid(app, "example.service") for name, app in apps.items()} == pids
+    assert wait_for(lambda: probe(host, *URL, "--count", "5")["failed"] == 0, 60)
+    fault.observed = "migration failed: Connection refused; no restart, serving after the database is back"
+
+
+def docker(*args):
+    subprocess.run(["docker"] + list(args), check=True, capture_output=True, timeout=180)
+
+
+def test_fleet_reboot_database_last(host, apps, db, fault):
+    fault.fault = "every host rebooted, database last"
+    fault.expected = "all back without Ansible; apps wait for the database"
+    start = time.monotonic()
+    # Apps and edge boot while the database is still down; their services must
+    # not give up, and serving resumes by itself once it is back.
+    docker("stop", "--time", "30", "asgi-cluster-db")
+    docker("restart", "--time", "30", "asgi-cluster-edge", *APPS)
+    for node in [host] + list(apps.values()):
+        assert wait_for(lambda: booted(node), 120)
+    booted_at = time.monotonic() - start
+    items = ["--url", "https://localhost/items", "--cacert", ROOT]
+    assert probe(host, *items, "--count", "1", "--timeout", "5")["failed"] == 1
+    docker("start", "asgi-cluster-db")
+    assert wait_for(lambda: booted(db), 120)
+    db_at = time.monotonic() - start
+    assert wait_for(lambda: probe(host, *items, "--count", "10")["failed"] == 0, 120)
+    serving_at = time.monotonic() - start
+    for app in apps.values():
+        assert app.service("example.service").is_running
+        assert app.check_output("systemctl show -p NRestarts --value example.service") == "0"
+    assert wait_for(lambda: probe_hosts(host) == set(APPS), 30)
+    print("fleet reboot: apps+edge up %.1fs, database up %.1fs, /items through the edge %.1fs"
+          % (booted_at, db_at, serving_at))
+    fault.observed = "apps up at %.0f s with no database, db at %.0f s, serving at %.0f s, 0 app restarts" % (
+        booted_at, db_at, serving_at)

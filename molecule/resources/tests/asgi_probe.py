@@ -61,6 +61,8 @@ def one_request(args, results, lock):
         try:
             status, body = attempt(args)
         except RETRYABLE:
+            if args.no_retry:
+                raise
             retried = 1
             status, body = attempt(args)
         error = None if status == args.status else "status %d" % status
@@ -104,6 +106,8 @@ def main():
     parser.add_argument("--stop-file", help="stop early once this file exists")
     parser.add_argument("--during", help="shell command to run once the loop has started")
     parser.add_argument("--during-delay", type=float, default=0.5)
+    parser.add_argument("--no-retry", action="store_true",
+                        help="count a closed connection as failed at once (a request that must run once)")
     args = parser.parse_args()
     if not 0 < args.count <= 100000:
         parser.error("--count must be between 1 and 100000")

@@ -41,10 +41,15 @@ def wait_for(check, timeout, interval=0.5):
         time.sleep(interval)
 
 
-def deploy(playbook="site.yml", extra_vars=None, timeout=900):
+def deploy_command(playbook="site.yml", args=()):
+    """ansible-playbook for a playbook of this checkout and the scenario's inventory."""
+    return ["ansible-playbook", "-i", os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "inventory"),
+            os.path.join(PROJECT, playbook)] + list(args)
+
+
+def deploy(playbook="site.yml", extra_vars=None, timeout=900, args=()):
     """Run a playbook of this checkout against the scenario's inventory."""
-    command = ["ansible-playbook", "-i", os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "inventory"),
-               os.path.join(PROJECT, playbook)]
+    command = deploy_command(playbook, args)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(extra_vars or {}, handle)
     try:

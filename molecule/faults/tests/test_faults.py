@@ -1,0 +1,296 @@
+"""Faults on one VM, each injected for real, and the secrets and TLS checks.
+Tests run in file order: the first deploys the release the others break."""
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+from asgi_testlib import (PROJECT, app_copy, deploy, deploy_command, main_pid, probe, wait_for, why,
+                          worker_pids)
+
+APP = "example"
+UNIT = APP + ".service"
+SOCKET = "/run/%s/%s.sock" % (APP, APP)
+STATE = "/var/lib/" + APP
+ROOT_CA = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "caddy-root.crt")
+# Published on the controller's loopback by molecule.yml.
+HTTPS_PORT = 18843
+# Recognisable, so a leak anywhere can be found by grep.
+SECRET = "s3cr3t-faults-7d41e0aa9c-never-print"
+BASE_VARS = {"app_secret_env": {"FAULTS_TOKEN": SECRET}}
+
+# Added to the example app: an endpoint that allocates until told to stop,
+# and, when asked, a worker that kills uvicorn's main process a little after
+# the app starts serving (a crash the import check cannot see).
+FAULTS_PY = '''"""Faults for the faults scenario, never for production."""
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/hog")
+def hog(mb: int):
+    held = [b"\\xff" * (16 << 20) for _ in range(mb // 16)]
+    return {"held_mb": 16 * len(held)}
+
+
+def crash_later(seconds):
+    def crash():
+        time.sleep(seconds)
+        print("faults: crashing uvicorn on purpose after %ss of serving" % seconds,
+              file=sys.stderr, flush=True)
+        os.kill(os.getppid(), signal.SIGKILL)
+    threading.Thread(target=crash, daemon=True).start()
+'''
+ADD_ROUTER = ('app = FastAPI(title="asgi.deploy example")\n',
+              'app = FastAPI(title="asgi.deploy example")\n'
+              'from .faults import crash_later, router  # noqa: E402\n'
+              'app.include_router(router)\n')
+# Only in uvicorn's workers (spawned by multiprocessing), not in the import check.
+CRASH_AFTER_4S = ('app.include_router(router)\n',
+                  'app.include_router(router)\n'
+                  'if multiprocessing.parent_process() is not None:\n'
+                  '    crash_later(4)\n')
+
+
+def faults_app(tmp_path, crash=False, version="1"):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    replace = {"app/main.py": ("import os\n", "import multiprocessing\nimport os\n")} if crash else {}
+    src = app_copy(tmp_path, write={"app/faults.py": FAULTS_PY, "VERSION": version + "\n"}, replace=replace)
+    main = os.path.join(src, "app", "main.py")
+    with open(main) as handle:
+        text = handle.read()
+    text = text.replace(*ADD_ROUTER)
+    if crash:
+        text = text.replace(*CRASH_AFTER_4S)
+    with open(main, "w") as handle:
+        handle.write(text)
+    return src
+
+
+def run_deploy(src, **extra):
+    return deploy(extra_vars=dict(BASE_VARS, app_src=src, **extra))
+
+
+def current(host):
+    return host.file("/opt/%s/current" % APP).linked_to
+
+
+def complete(host, release_dir):
+    return host.file(release_dir + "/.asgi-deploy-complete").exists
+
+
+def healthy(host):
+    return host.run("python3 /usr/local/bin/asgi_probe.py --unix %s --path /health --count 1 --timeout 2"
+                    % SOCKET).stdout.count('"ok": 1') == 1
+
+
+def serving_release(host, count=10):
+    summary = probe(host, "--unix", SOCKET, "--count", str(count))
+    assert summary["failed"] == 0, summary
+    assert len(summary["releases"]) == 1, summary
+    return next(iter(summary["releases"]))
+
+
+def test_secret_is_nowhere_in_output_files_or_systemd(host, tmp_path, fault):
+    fault.fault = "secret in app_secret_env, deploy at -v"
+    fault.expected = "not in output, world-readable files, systemctl show"
+    result = deploy(extra_vars=dict(BASE_VARS, app_src=faults_app(tmp_path)), args=["-v"])
+    assert result.returncode == 0, why(result)
+    assert host.file("/etc/%s/env" % APP).content_string.count(SECRET) == 1
+    # -v took effect (results are printed), and the secret is in none of it.
+    assert '"changed": true' in result.stdout
+    assert SECRET not in result.stdout
+    # Every world-readable regular file on the host's own file systems; the
+    # canary shows the search finds a leak where there is one.
+    scan = ("find / -xdev \\( -path /proc -o -path /sys \\) -prune -o -type f -perm -o=r -size -8M -print0"
+            " | xargs -0 grep -l --fixed-strings -- %s" % SECRET)
+    host.run("echo %s > /var/tmp/asgi-canary && chmod 0644 /var/tmp/asgi-canary" % SECRET)
+    assert host.run(scan).stdout.split() == ["/var/tmp/asgi-canary"]
+    host.run("rm -f /var/tmp/asgi-canary")
+    leaks = host.run(scan)
+    assert leaks.stdout == "", leaks.stdout
+    shown = host.run("systemctl show %s %s.socket; systemctl show-environment" % (UNIT, APP))
+    assert shown.rc == 0 and SECRET not in shown.stdout
+    assert SECRET not in host.run("journalctl --no-pager -o cat").stdout
+    fault.observed = "absent from %d lines of -v output, files, systemctl show, journal" % len(
+        result.stdout.splitlines())
+
+
+def sslyze(tmp_path):
+    out = tmp_path / "sslyze.json"
+    # The scans named here run; sslyze skips the HTTP headers unless asked.
+    result = subprocess.run(["sslyze", "--json_out", str(out), "--quiet", "--certinfo", "--certinfo_ca_file", ROOT_CA,
+                             "--sslv2", "--sslv3", "--tlsv1", "--tlsv1_1", "--tlsv1_2", "--tlsv1_3",
+                             "--http_headers", "localhost:%d" % HTTPS_PORT],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert out.exists(), result.stdout + result.stderr
+    scan = json.loads(out.read_text())["server_scan_results"][0]
+    assert scan["scan_status"] == "COMPLETED", scan.get("connectivity_error_trace")
+    return scan["scan_result"]
+
+
+# No export, NULL, anonymous, RC4, DES/3DES or CBC-SHA1-era suites.
+WEAK = re.compile(r"NULL|EXPORT|anon|RC4|_DES_|3DES|MD5|_CBC_SHA$")
+
+
+def test_tls_scan(tmp_path, fault):
+    fault.fault, fault.expected = "sslyze scan of HTTPS", "TLS 1.2+ only, no weak suites, HSTS, chain valid"
+    result = sslyze(tmp_path)
+    accepted = {}
+    for version in ("ssl_2_0", "ssl_3_0", "tls_1_0", "tls_1_1", "tls_1_2", "tls_1_3"):
+        suites = result[version + "_cipher_suites"]["result"]["accepted_cipher_suites"]
+        accepted[version] = [suite["cipher_suite"]["name"] for suite in suites]
+    print("accepted:", json.dumps(accepted, indent=1))
+    assert not any(accepted[v] for v in ("ssl_2_0", "ssl_3_0", "tls_1_0", "tls_1_1")), accepted
+    assert accepted["tls_1_2"] and accepted["tls_1_3"]
+    weak = [name for names in accepted.values() for name in names if WEAK.search(name)]
+    assert weak == []
+    hsts = result["http_headers"]["result"]["strict_transport_security_header"]
+    assert hsts is not None and hsts["max_age"] >= 31536000, hsts
+    deployment = result["certificate_info"]["result"]["certificate_deployments"][0]
+    # "Supplied CA file" is sslyze's name for --certinfo_ca_file: Caddy's root.
+    validated = {r["trust_store"]["name"]: r["was_validation_successful"]
+                 for r in deployment["path_validation_results"]}
+    assert validated["Supplied CA file"] is True, validated
+    fault.observed = "TLS 1.2 (%d suites) + 1.3 (%d); older refused; HSTS max-age %d; chain valid" % (
+        len(accepted["tls_1_2"]), len(accepted["tls_1_3"]), hsts["max_age"])
+
+
+def memory_limit_bytes(host):
+    return int(host.check_output("systemctl show -p MemoryMax --value %s" % UNIT))
+
+
+def oom_kills(host, pid):
+    """The OOM killer's count in the memory cgroup of the unit (v1 or v2)."""
+    for line in host.file("/proc/%d/cgroup" % pid).content_string.splitlines():
+        _hid, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            text = host.file("/sys/fs/cgroup/memory%s/memory.oom_control" % path).content_string
+            break
+        if controllers == "":
+            text = host.file("/sys/fs/cgroup%s/memory.events" % path).content_string
+    return int(re.search(r"^oom_kill (\d+)$", text, re.M).group(1))
+
+
+def test_worker_past_memory_max_is_replaced(host, fault):
+    fault.fault, fault.expected = "a worker allocates past MemoryMax", "kernel kills it, others serve"
+    limit_mb = memory_limit_bytes(host) // (1 << 20)
+    workers, main = worker_pids(host, UNIT), main_pid(host, UNIT)
+    kills_before = oom_kills(host, main)
+    # The hog's request dies with its worker; a loop of cheap requests runs
+    # alongside it and must not lose one.
+    hog = "python3 /usr/local/bin/asgi_probe.py --unix %s --path '/hog?mb=%d' --count 1 --timeout 60 --no-retry" % (
+        SOCKET, 2 * limit_mb)
+    summary = probe(host, "--unix", SOCKET, "--path", "/pid", "--count", "300", "--interval", "0.02",
+                    "--during", '"%s"' % hog)
+    print("memory hog of %d MiB (MemoryMax %d MiB) under load:" % (2 * limit_mb, limit_mb), summary)
+    assert summary["failed"] == 0, summary
+    assert wait_for(lambda: len(worker_pids(host, UNIT)) == len(workers), 30)
+    after = worker_pids(host, UNIT)
+    assert main_pid(host, UNIT) == main
+    killed = set(workers) - set(after)
+    assert len(killed) == 1, (workers, after)
+    assert oom_kills(host, main) == kills_before + 1
+    fault.observed = "1 worker killed, replaced; %d/%d cheap requests ok" % (summary["ok"], summary["sent"])
+
+
+def test_disk_full_on_state_directory(host, tmp_path, fault):
+    fault.fault, fault.expected = "state directory full at deploy", "clear failure, old release serves"
+    serving = current(host)
+    host.run("fallocate -l $(df --output=avail -B1 %s | tail -1) %s/filler" % (STATE, STATE))
+    try:
+        assert int(host.check_output("df --output=avail -B1 %s | tail -1" % STATE)) < 65536
+        result = run_deploy(faults_app(tmp_path, version="disk-full"))
+        assert result.returncode != 0
+        assert "database or disk is full" in result.stdout or "No space left" in result.stdout, why(result)
+        assert current(host) == serving
+        assert healthy(host)
+    finally:
+        host.run("rm -f %s/filler" % STATE)
+    assert serving_release(host) == os.path.basename(serving)
+    fault.observed = "migration failed: %s; current unchanged" % (
+        "database or disk is full" if "database or disk is full" in result.stdout else "No space left")
+
+
+def test_release_crashing_after_serving_rolls_back(host, tmp_path, fault):
+    fault.fault = "release kills uvicorn 4 s after starting"
+    fault.expected = "gate fails, app's error shown, rolled back"
+    serving = current(host)
+    result = run_deploy(faults_app(tmp_path, crash=True, version="crash"))
+    assert result.returncode != 0
+    assert "crashing uvicorn on purpose" in result.stdout, why(result)
+    assert "Rolled back to release %s" % os.path.basename(serving) in result.stdout
+    assert current(host) == serving
+    assert wait_for(lambda: healthy(host), 30)
+    assert serving_release(host) == os.path.basename(serving)
+    fault.observed = "deploy failed with the app's message; previous release serving"
+
+
+def test_crash_loop_stops_at_the_start_limit(host, tmp_path, fault):
+    fault.fault = "crash loop (gate's stable period off)"
+    fault.expected = "systemd stops after the burst; next deploy recovers"
+    # With the stable period off the gate accepts the first answer: what is
+    # left to stop the loop is the unit's start limit.
+    since = host.check_output("date +%s")
+    result = run_deploy(faults_app(tmp_path, crash=True, version="crash"), app_health_stable_sec=0)
+    assert result.returncode == 0, why(result)
+    assert wait_for(lambda: host.run("systemctl is-failed %s" % UNIT).stdout.strip() == "failed", 120)
+    journal = host.check_output("journalctl --no-pager -o cat -u %s --since @%s" % (UNIT, since))
+    assert "Start request repeated too quickly" in journal
+    burst = int(host.check_output("systemctl show -p StartLimitBurst --value %s" % UNIT))
+    starts = int(host.check_output("systemctl show -p NRestarts --value %s" % UNIT)) + 1
+    time.sleep(10)
+    assert host.run("systemctl is-failed %s" % UNIT).stdout.strip() == "failed"
+    assert starts <= burst + 1
+    recovered = run_deploy(faults_app(tmp_path / "good", version="after-crash-loop"))
+    assert recovered.returncode == 0, why(recovered)
+    assert wait_for(lambda: healthy(host), 30)
+    fault.observed = "stopped after %d starts (burst %d); next deploy serving" % (starts, burst)
+
+
+def test_ansible_killed_mid_deploy(host, tmp_path, fault):
+    fault.fault = "ansible-playbook killed at a random task"
+    fault.expected = "current always complete; next run finishes"
+    seed = int(os.environ.get("ASGI_FAULT_SEED", time.time()))
+    rng = random.Random(seed)
+    killed_at = []
+    # The first round is killed in the worst place: current already points at
+    # the new release, the service still runs the old one. The others at random.
+    for round_, kill_at in enumerate(["Write the service unit", None, None]):
+        src = faults_app(tmp_path / str(round_), version="interrupted-%d" % round_)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(dict(BASE_VARS, app_src=src), handle)
+        log = tmp_path / ("interrupted-%d.log" % round_)
+        with open(log, "w") as out:
+            run = subprocess.Popen(deploy_command(args=["-e", "@" + handle.name]), stdout=out,
+                                   stderr=subprocess.STDOUT, cwd=PROJECT, start_new_session=True)
+            if kill_at:
+                assert wait_for(lambda: kill_at in log.read_text(), 120, interval=0.1)
+            else:
+                time.sleep(rng.uniform(3, 30))
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait(timeout=60)
+        tasks = re.findall(r"^TASK \[(.*?)\]", log.read_text(), re.M)
+        killed_at.append(tasks[-1] if tasks else "(before the first task)")
+        # Whatever was interrupted, current is a finished release and serves.
+        assert complete(host, current(host)), killed_at
+        assert wait_for(lambda: healthy(host), 60), killed_at
+        result = run_deploy(src)
+        assert result.returncode == 0, why(result)
+        assert serving_release(host) == os.path.basename(current(host))
+        assert host.file(current(host) + "/app/VERSION").content_string.strip() == "interrupted-%d" % round_
+        os.unlink(handle.name)
+    print("seed %d; killed during: %s" % (seed, killed_at))
+    fault.observed = "seed %d; killed in: %s; all recovered" % (seed, "; ".join(killed_at))
