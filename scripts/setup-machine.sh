@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make a fresh Debian machine ready to test (and demo) asgi.deploy:
-#   - Debian packages: docker.io and debootstrap (only when missing)
+#   - Debian packages: docker.io, debootstrap, QEMU (only when missing)
 #   - a Docker daemon (started in the background when none answers)
 #   - .venv with the pinned tools of requirements-dev.txt
 #   - the systemd test images for Debian 12 and 13, built offline and cached
@@ -18,6 +18,9 @@ step() { printf '\n==> %s\n' "$*"; }
 need_pkgs=()
 command -v dockerd >/dev/null || need_pkgs+=(docker.io)
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
+# The vm scenario boots a real Debian kernel under QEMU's software emulation.
+command -v qemu-system-x86_64 >/dev/null || need_pkgs+=(qemu-system-x86)
+command -v qemu-img >/dev/null || need_pkgs+=(qemu-utils)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   step "Installing ${need_pkgs[*]}"
   apt-get update -qq

@@ -27,10 +27,12 @@ declare -A matrix=(
   [cluster]="$first_distro"
   [validation]="$first_distro"
   [faults]="$first_distro"
+  # A QEMU guest booted from tests/images/build-vm.sh: Debian 12 only.
+  [vm]=debian12
 )
 # demo (the README's `make demo`) and galaxy (build, install, deploy the
 # installed collection) are not Molecule scenarios.
-order=(capacity validation demo galaxy default faults acme cluster)
+order=(capacity validation demo galaxy default faults acme cluster vm)
 read -r -a scenarios <<< "${ASGI_SCENARIOS-${order[*]}}"
 
 results=()

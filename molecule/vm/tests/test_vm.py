@@ -1,0 +1,78 @@
+"""site.yml on a real VM over SSH: HTTPS from the controller through QEMU's
+forwarded port, the worker count from the VM's own RAM, and a real reboot
+after which everything answers without any further Ansible run."""
+import http.client
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+
+from asgi_testlib import PROJECT, wait_for, worker_pids
+
+sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
+from uvicorn_workers import uvicorn_workers  # noqa: E402
+
+UNIT = "example.service"
+ROOT_CA = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "caddy-root.crt")
+# Forwarded to the guest's 443 by create.yml (see molecule.yml).
+HTTPS_PORT = 18743
+
+
+def https_get(path="/", timeout=10):
+    context = ssl.create_default_context(cafile=ROOT_CA)
+    connection = http.client.HTTPSConnection("localhost", HTTPS_PORT, context=context, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def answers():
+    try:
+        return https_get("/health", timeout=5)[0] == 200
+    except (OSError, http.client.HTTPException):
+        return False
+
+
+def expected_workers(host):
+    # What capacity_facts reads on a VM without a cgroup limit: MemTotal, and the CPUs.
+    memory_mb = int(host.check_output("awk '/MemTotal/ {print $2}' /proc/meminfo")) // 1024
+    return uvicorn_workers(memory_mb, cpus=int(host.check_output("nproc")))
+
+
+def test_it_is_a_vm_with_its_own_kernel(host):
+    assert host.check_output("systemd-detect-virt") == "qemu"
+    assert host.user().name == "deploy"
+
+
+def test_https_from_the_controller(host):
+    status, body = https_get("/")
+    assert status == 200
+    assert json.loads(body)["scheme"] == "https"
+
+
+def test_worker_count_follows_the_vm_memory(host):
+    workers = expected_workers(host)
+    print("VM: %s MiB, %s CPUs -> %d workers" % (
+        host.check_output("awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo"),
+        host.check_output("nproc"), workers))
+    assert len(worker_pids(host, UNIT)) == workers
+
+
+def test_real_reboot_comes_back_without_ansible(host):
+    boot_id = host.file("/proc/sys/kernel/random/boot_id").content_string
+    start = time.monotonic()
+    # The reboot module only waits for SSH; HTTPS is up to systemd alone.
+    subprocess.run(["ansible", "-i", os.environ["MOLECULE_INVENTORY_FILE"], host.backend.get_hostname(),
+                    "-b", "-m", "ansible.builtin.reboot", "-a", "reboot_timeout=600"],
+                   check=True, capture_output=True, timeout=660)
+    ssh_back = time.monotonic() - start
+    assert wait_for(answers, 300, interval=2)
+    print("reboot: SSH back after %.1fs, HTTPS 200 after %.1fs" % (ssh_back, time.monotonic() - start))
+    assert host.file("/proc/sys/kernel/random/boot_id").content_string != boot_id
+    assert host.service("caddy").is_running and host.service(UNIT).is_running
+    assert len(worker_pids(host, UNIT)) == expected_workers(host)
