@@ -164,7 +164,10 @@ def test_database_down_at_deploy_time(host, apps, db, tmp_path, fault):
     pids = {name: main_pid(app, "example.service") for name, app in apps.items()}
     db.run_expect([0], "systemctl stop postgresql")
     try:
-        result = deploy(extra_vars={"app_src": app_copy(tmp_path, write={"VERSION": "db-down\n"})})
+        # As when the database is not this playbook's to manage (a hosted one):
+        # the db play would start PostgreSQL again.
+        result = deploy(extra_vars={"app_src": app_copy(tmp_path, write={"VERSION": "db-down\n"})},
+                        args=["--limit", "app,edge"])
     finally:
         db.run_expect([0], "systemctl start postgresql")
     assert result.returncode != 0
