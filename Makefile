@@ -1,5 +1,5 @@
 # Entry points; each target prepares what it needs, so a fresh clone works.
-.PHONY: setup test lint clean demo demo-clean
+.PHONY: setup test lint clean demo demo-clean bench
 
 setup:
 	scripts/setup-machine.sh
@@ -18,3 +18,8 @@ demo:
 
 demo-clean:
 	scripts/demo.sh clean
+
+# Benchmarks (about 20 minutes): writes benchmarks/RESULTS.md and restart.png.
+bench:
+	scripts/setup-machine.sh debian12
+	.venv/bin/python benchmarks/bench.py
