@@ -2,7 +2,8 @@
 # Make a fresh Debian machine ready to test (and demo) asgi.deploy:
 #   - Debian packages: docker.io, debootstrap, QEMU (only when missing)
 #   - a Docker daemon (started in the background when none answers)
-#   - .venv with the pinned tools of requirements-dev.txt
+#   - .venv with the pinned tools of requirements-dev.txt, and sslyze in a
+#     virtualenv of its own (tests/tools/requirements-sslyze.txt)
 #   - the systemd test images for Debian 12 and 13, built offline and cached
 # Every step is skipped when already done, so a second run costs seconds.
 #
@@ -43,15 +44,18 @@ if ! docker info >/dev/null 2>&1; then
   }
 fi
 
-stamp=.venv/.requirements.sha256
-want="$(sha256sum requirements-dev.txt | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  step "Creating .venv from requirements-dev.txt"
-  python3 -m venv .venv
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -r requirements-dev.txt
+venv_from() {  # venv_from DIR REQUIREMENTS: (re)create DIR when the file changed
+  local stamp="$1/.requirements.sha256" want
+  want="$(sha256sum "$2" | cut -d' ' -f1)"
+  [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
+  step "Creating $1 from $2"
+  python3 -m venv "$1"
+  "$1/bin/pip" install -q --upgrade pip
+  "$1/bin/pip" install -q -r "$2"
   echo "$want" > "$stamp"
-fi
+}
+venv_from .venv requirements-dev.txt
+venv_from .tmp/sslyze-venv tests/tools/requirements-sslyze.txt
 
 # The collection must sit under ansible_collections/asgi/deploy for Ansible to
 # load it by its name from this checkout.
