@@ -89,6 +89,11 @@ main_pid:
   returned: success
   type: int
   sample: 4242
+stable:
+  description: Seconds the app was watched after its first good answer (O(stable)).
+  returned: success
+  type: int
+  sample: 5
 """
 
 import http.client
@@ -190,7 +195,7 @@ def main():
                    main_pid, now_pid or "none", params["stable"]),
                 status=status, attempts=attempts, elapsed=round(time.monotonic() - start, 2))
     module.exit_json(changed=False, status=status, attempts=attempts, main_pid=main_pid,
-                     elapsed=round(time.monotonic() - start, 2))
+                     elapsed=round(time.monotonic() - start, 2), stable=params["stable"])
 
 
 def run(module, argv):

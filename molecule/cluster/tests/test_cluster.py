@@ -2,7 +2,9 @@
 with zero failed requests, a failed migration and a failed health check that
 change nothing, a stopped app host, rollback, the database down at deploy
 time, and every host rebooted with the database last. Tests run in file order."""
+import json
 import os
+import re
 import subprocess
 import time
 
@@ -74,7 +76,7 @@ def test_rolling_deploy_drops_no_request(host, apps, db, tmp_path, fault):
     before = {name: current(app) for name, app in apps.items()}
     running = loop(host)
     src = app_copy(tmp_path, write={"VERSION": "2\n"})
-    result = deploy(extra_vars={"app_src": src})
+    result = deploy(extra_vars={"app_src": src}, args=["-v"])
     summary = running.stop()
     report("rolling deploy of release 2", summary)
     fault.observed = "%d failed of %d, worst %.1f s" % (summary["failed"], summary["sent"], summary["max_latency"] or 0)
@@ -83,6 +85,18 @@ def test_rolling_deploy_drops_no_request(host, apps, db, tmp_path, fault):
     after = {name: current(app) for name, app in apps.items()}
     assert len(set(after.values())) == 1 and set(after.values()).isdisjoint(before.values())
     assert migration_runs(db) == 2
+    # The first batch (app1) watched the new release for its stable period; app2 did not wait again.
+    assert stable_periods(result.stdout) == {"asgi-cluster-app1": 5, "asgi-cluster-app2": 0}
+
+
+def stable_periods(output):
+    """Seconds each host's health gate watched the release, from the output at -v."""
+    found = {}
+    for line in output.splitlines():
+        match = re.match(r"ok: \[([^]]+)\] => (\{.*\})$", line)
+        if match and '"main_pid"' in match.group(2):
+            found[match.group(1)] = json.loads(match.group(2))["stable"]
+    return found
 
 
 def test_failed_migration_restarts_nothing(host, apps, db, tmp_path, fault):
