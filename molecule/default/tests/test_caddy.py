@@ -48,6 +48,19 @@ def test_https_reaches_the_app_through_caddy(host):
     assert len(summary["pids"]) > 1, summary
 
 
+def test_each_request_logged_once_by_caddy(host):
+    # With app_access_log false uvicorn does not write a second line per request.
+    path = "/health?logged=%d" % time.time_ns()
+    response, _body = https_get(path)
+    assert response.status == 200
+
+    def journal(unit):
+        return host.check_output("journalctl --no-pager -o cat -u %s --since -2min" % unit)
+
+    assert wait_for(lambda: path in journal("caddy"), 10), "the request is not in Caddy's access log"
+    assert path.split("?")[1] not in journal("example")
+
+
 def test_root_ca_fetched_and_chain_verifies_from_the_controller():
     response, body = https_get("/")
     assert response.status == 200

@@ -23,6 +23,7 @@ CASES = [
     ("secret left empty", {"app_secret_env": {"API_TOKEN": ""}}, ["app_secret_env", "API_TOKEN"]),
     ("health path without '/'", {"app_health_path": "health"}, ["app_health_path", "starting with '/'"]),
     ("unknown log level", {"app_log_level": "loud"}, ["app_log_level", "critical, error"]),
+    ("access log that is not a boolean", {"app_access_log": "sometimes"}, ["app_access_log", "bool"]),
     ("one release kept", {"app_keep_releases": 1}, ["app_keep_releases", "at least 2"]),
     ("TCP port out of range", {"app_tcp_port": 70000}, ["app_tcp_port", "1-65535"]),
     ("timeout that is not a number", {"app_graceful_timeout": "soon"}, ["app_graceful_timeout", "int"]),
