@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from asgi_testlib import (PROJECT, app_copy, booted, deploy, main_pid, probe,
+from asgi_testlib import (PROJECT, app_copy, booted, deploy, healthy, main_pid, probe,
                           restart_container, wait_for, why, worker_pids)
 
 sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
@@ -27,11 +27,6 @@ def cpus(host):
 
 def expected_workers(host):
     return uvicorn_workers(CONTAINER_MEMORY_MB, cpus=cpus(host))
-
-
-def healthy(host):
-    return host.run("python3 /usr/local/bin/asgi_probe.py --unix %s --path /health --count 1 --timeout 2"
-                    % SOCKET).stdout.count('"ok": 1') == 1
 
 
 def migration_runs(host):
@@ -96,7 +91,7 @@ def test_kill_main_process_comes_back(host, fault):
     before = main_pid(host, UNIT)
     host.run("kill -9 %d" % before)
     start = time.monotonic()
-    assert wait_for(lambda: main_pid(host, UNIT) not in (0, before) and healthy(host), 30)
+    assert wait_for(lambda: main_pid(host, UNIT) not in (0, before) and healthy(host, SOCKET), 30)
     fault.observed = "serving again after %.1f s" % (time.monotonic() - start)
     print("back after kill -9 of the main process: %.1fs" % (time.monotonic() - start))
     assert time.monotonic() - start < 15
@@ -129,7 +124,7 @@ def test_reboot_comes_back_without_ansible(host, fault):
     start = time.monotonic()
     restart_container(host.backend.get_hostname())
     assert wait_for(lambda: booted(host), 90)
-    assert wait_for(lambda: healthy(host), 60)
+    assert wait_for(lambda: healthy(host, SOCKET), 60)
     assert len(worker_pids(host, UNIT)) == expected_workers(host)
     fault.observed = "serving %.1f s after the restart began" % (time.monotonic() - start)
 
@@ -168,7 +163,7 @@ def test_release_that_cannot_import_never_replaces_the_running_one(host, release
     assert host.file("/opt/%s/current" % APP).linked_to == serving
     assert main_pid(host, UNIT) == pid
     assert releases() == before
-    assert healthy(host)
+    assert healthy(host, SOCKET)
     fault.observed = "failed with the ImportError; same main process, old release serving"
 
 
@@ -186,7 +181,7 @@ def test_release_that_fails_its_health_check_rolls_back(host, releases, tmp_path
     assert "health check broken on purpose" in result.stdout
     assert host.file("/opt/%s/current" % APP).linked_to == serving
     assert releases() == before
-    assert wait_for(lambda: healthy(host), 30)
+    assert wait_for(lambda: healthy(host, SOCKET), 30)
     summary = probe(host, "--unix", SOCKET, "--count", "10")
     assert summary["releases"] == {os.path.basename(serving): 10}, summary
     fault.observed = "failed with the app's error; previous release served 10/10"

@@ -1,35 +1,21 @@
 """Caddy in front of the app on one VM: HTTPS with Caddy's internal CA,
 redirects, headers, TLS versions, and a refused config that changes nothing."""
 import http.client
-import os
-import ssl
 import subprocess
 import time
 
-from asgi_testlib import deploy, probe, tls_info, wait_for, why
+from asgi_testlib import CADDY_ROOT, deploy, https_get, probe, tls_info, wait_for, why
 
 ROOT_ON_HOST = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
-ROOT_ON_CONTROLLER = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "caddy-root.crt")
 # Published on the controller's loopback by molecule.yml.
 HTTPS_PORT, HTTP_PORT = 18443, 18080
-
-
-def https_get(path="/"):
-    """GET https://localhost:<published port><path>, verified against Caddy's root."""
-    context = ssl.create_default_context(cafile=ROOT_ON_CONTROLLER)
-    connection = http.client.HTTPSConnection("localhost", HTTPS_PORT, context=context, timeout=10)
-    connection.request("GET", path, headers={"Host": "localhost"})
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response, body
 
 
 def openssl_handshake(version):
     # SECLEVEL=0 lets this client offer old versions, so a refusal is the server's.
     return subprocess.run(
         ["openssl", "s_client", "-connect", "localhost:%d" % HTTPS_PORT, "-servername", "localhost",
-         "-" + version, "-cipher", "DEFAULT:@SECLEVEL=0", "-CAfile", ROOT_ON_CONTROLLER],
+         "-" + version, "-cipher", "DEFAULT:@SECLEVEL=0", "-CAfile", CADDY_ROOT],
         input="", capture_output=True, text=True, timeout=30, check=False)
 
 
@@ -51,7 +37,7 @@ def test_https_reaches_the_app_through_caddy(host):
 def test_each_request_logged_once_by_caddy(host):
     # With app_access_log false uvicorn does not write a second line per request.
     path = "/health?logged=%d" % time.time_ns()
-    response, _body = https_get(path)
+    response, _body = https_get(HTTPS_PORT, path)
     assert response.status == 200
 
     def journal(unit):
@@ -62,14 +48,14 @@ def test_each_request_logged_once_by_caddy(host):
 
 
 def test_root_ca_fetched_and_chain_verifies_from_the_controller():
-    response, body = https_get("/")
+    response, body = https_get(HTTPS_PORT)
     assert response.status == 200
     # The app sees the original scheme: Caddy's forwarded headers are trusted.
     assert b'"scheme":"https"' in body
 
 
 def test_hsts_and_security_headers():
-    response, _body = https_get("/")
+    response, _body = https_get(HTTPS_PORT)
     assert response.getheader("Strict-Transport-Security", "").startswith("max-age=31536000")
     assert response.getheader("X-Content-Type-Options") == "nosniff"
     assert response.getheader("Server") is None
@@ -98,7 +84,7 @@ def test_refused_snippet_fails_the_role_and_keeps_the_old_config(host):
     assert result.returncode != 0
     assert "no_such_directive" in result.stdout
     assert host.file("/etc/caddy/Caddyfile").sha256sum == before
-    response, _body = https_get("/health")
+    response, _body = https_get(HTTPS_PORT, "/health")
     assert response.status == 200
 
 

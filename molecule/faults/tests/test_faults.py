@@ -9,14 +9,13 @@ import subprocess
 import tempfile
 import time
 
-from asgi_testlib import (PROJECT, app_copy, deploy, deploy_command, main_pid, probe, wait_for, why,
-                          worker_pids)
+from asgi_testlib import (CADDY_ROOT, PROJECT, app_copy, deploy, deploy_command, healthy, main_pid, probe,
+                          wait_for, why, worker_pids)
 
 APP = "example"
 UNIT = APP + ".service"
 SOCKET = "/run/%s/%s.sock" % (APP, APP)
 STATE = "/var/lib/" + APP
-ROOT_CA = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "caddy-root.crt")
 # Published on the controller's loopback by molecule.yml.
 HTTPS_PORT = 18843
 # Installed apart by scripts/setup-machine.sh (see tests/tools/requirements-sslyze.txt).
@@ -93,11 +92,6 @@ def complete(host, release_dir):
     return host.file(release_dir + "/.asgi-deploy-complete").exists
 
 
-def healthy(host):
-    return host.run("python3 /usr/local/bin/asgi_probe.py --unix %s --path /health --count 1 --timeout 2"
-                    % SOCKET).stdout.count('"ok": 1') == 1
-
-
 def serving_release(host, count=10):
     summary = probe(host, "--unix", SOCKET, "--count", str(count))
     assert summary["failed"] == 0, summary
@@ -133,7 +127,7 @@ def test_secret_is_nowhere_in_output_files_or_systemd(host, tmp_path, fault):
 def sslyze(tmp_path):
     out = tmp_path / "sslyze.json"
     # The scans named here run; sslyze skips the HTTP headers unless asked.
-    result = subprocess.run([SSLYZE, "--json_out", str(out), "--quiet", "--certinfo", "--certinfo_ca_file", ROOT_CA,
+    result = subprocess.run([SSLYZE, "--json_out", str(out), "--quiet", "--certinfo", "--certinfo_ca_file", CADDY_ROOT,
                              "--sslv2", "--sslv3", "--tlsv1", "--tlsv1_1", "--tlsv1_2", "--tlsv1_3",
                              "--http_headers", "localhost:%d" % HTTPS_PORT],
                             capture_output=True, text=True, timeout=300, check=False)
@@ -218,7 +212,7 @@ def test_disk_full_on_state_directory(host, tmp_path, fault):
         assert result.returncode != 0
         assert "database or disk is full" in result.stdout or "No space left" in result.stdout, why(result)
         assert current(host) == serving
-        assert healthy(host)
+        assert healthy(host, SOCKET)
     finally:
         host.run("rm -f %s/filler" % STATE)
     assert serving_release(host) == os.path.basename(serving)
@@ -235,7 +229,7 @@ def test_release_crashing_after_serving_rolls_back(host, tmp_path, fault):
     assert "crashing uvicorn on purpose" in result.stdout, why(result)
     assert "Rolled back to release %s" % os.path.basename(serving) in result.stdout
     assert current(host) == serving
-    assert wait_for(lambda: healthy(host), 30)
+    assert wait_for(lambda: healthy(host, SOCKET), 30)
     assert serving_release(host) == os.path.basename(serving)
     fault.observed = "deploy failed with the app's message; previous release serving"
 
@@ -258,7 +252,7 @@ def test_crash_loop_stops_at_the_start_limit(host, tmp_path, fault):
     assert starts <= burst + 1
     recovered = run_deploy(faults_app(tmp_path / "good", version="after-crash-loop"))
     assert recovered.returncode == 0, why(recovered)
-    assert wait_for(lambda: healthy(host), 30)
+    assert wait_for(lambda: healthy(host, SOCKET), 30)
     fault.observed = "stopped after %d starts (burst %d); next deploy serving" % (starts, burst)
 
 
@@ -288,7 +282,7 @@ def test_ansible_killed_mid_deploy(host, tmp_path, fault):
         killed_at.append(tasks[-1] if tasks else "(before the first task)")
         # Whatever was interrupted, current is a finished release and serves.
         assert complete(host, current(host)), killed_at
-        assert wait_for(lambda: healthy(host), 60), killed_at
+        assert wait_for(lambda: healthy(host, SOCKET), 60), killed_at
         result = run_deploy(src)
         assert result.returncode == 0, why(result)
         assert serving_release(host) == os.path.basename(current(host))

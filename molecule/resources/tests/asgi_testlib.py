@@ -3,9 +3,11 @@ deploy again with other variables, restart a container, wait for a condition.
 
 Every loop here is bounded: a fixed count of requests or a deadline.
 """
+import http.client
 import json
 import os
 import shlex
+import ssl
 import subprocess
 import tempfile
 import time
@@ -14,6 +16,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROBE = os.path.join(HERE, "asgi_probe.py")
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY",
                          os.path.abspath(os.path.join(HERE, "..", "..", "..")))
+# Caddy's root certificate, fetched to the controller by caddy_fetch_root_ca_to.
+CADDY_ROOT = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "caddy-root.crt")
 
 
 def install_probe(host):
@@ -82,6 +86,24 @@ def restart_container(name):
     """A reboot: stop systemd cleanly (SIGRTMIN+3), start the container again."""
     subprocess.run(["docker", "restart", "--time", "30", name], check=True,
                    capture_output=True, timeout=120)
+
+
+def healthy(host, socket):
+    """One request to the app's health path on its unix socket answered 200."""
+    return host.run("python3 /usr/local/bin/asgi_probe.py --unix %s --path /health --count 1 --timeout 2"
+                    % socket).stdout.count('"ok": 1') == 1
+
+
+def https_get(port, path="/", timeout=10):
+    """From the controller: GET https://localhost:<port><path>, verified against Caddy's root."""
+    context = ssl.create_default_context(cafile=CADDY_ROOT)
+    connection = http.client.HTTPSConnection("localhost", port, context=context, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Host": "localhost"})
+        response = connection.getresponse()
+        return response, response.read()
+    finally:
+        connection.close()
 
 
 def booted(host):

@@ -4,36 +4,23 @@ after which everything answers without any further Ansible run."""
 import http.client
 import json
 import os
-import ssl
 import subprocess
 import sys
 import time
 
-from asgi_testlib import PROJECT, wait_for, worker_pids
+from asgi_testlib import PROJECT, https_get, wait_for, worker_pids
 
 sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
 from uvicorn_workers import uvicorn_workers  # noqa: E402
 
 UNIT = "example.service"
-ROOT_CA = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "caddy-root.crt")
 # Forwarded to the guest's 443 by create.yml (see molecule.yml).
 HTTPS_PORT = 18743
 
 
-def https_get(path="/", timeout=10):
-    context = ssl.create_default_context(cafile=ROOT_CA)
-    connection = http.client.HTTPSConnection("localhost", HTTPS_PORT, context=context, timeout=timeout)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
 def answers():
     try:
-        return https_get("/health", timeout=5)[0] == 200
+        return https_get(HTTPS_PORT, "/health", timeout=5)[0].status == 200
     except (OSError, http.client.HTTPException):
         return False
 
@@ -50,8 +37,8 @@ def test_it_is_a_vm_with_its_own_kernel(host):
 
 
 def test_https_from_the_controller(host):
-    status, body = https_get("/")
-    assert status == 200
+    response, body = https_get(HTTPS_PORT, "/")
+    assert response.status == 200
     assert json.loads(body)["scheme"] == "https"
 
 
