@@ -85,8 +85,20 @@ def test_rolling_deploy_drops_no_request(host, apps, db, tmp_path, fault):
     after = {name: current(app) for name, app in apps.items()}
     assert len(set(after.values())) == 1 and set(after.values()).isdisjoint(before.values())
     assert migration_runs(db) == 2
+    assert switched_hosts(result.stdout) == set(APPS)
     # The first batch (app1) watched the new release for its stable period; app2 did not wait again.
     assert stable_periods(result.stdout) == {"asgi-cluster-app1": 5, "asgi-cluster-app2": 0}
+
+
+def switched_hosts(output):
+    """The hosts the rolling switch play ran its tasks on."""
+    hosts, in_switch = set(), False
+    for line in output.splitlines():
+        if line.startswith("PLAY ["):
+            in_switch = line.startswith("PLAY [Switch the app hosts")
+        elif in_switch:
+            hosts.update(re.findall(r"^(?:ok|changed|failed|fatal): \[([^]]+)\]", line))
+    return hosts
 
 
 def stable_periods(output):
@@ -157,6 +169,21 @@ def test_stopped_app_host_is_routed_around(host, apps, fault):
         fault.observed = "%d failed of %d, all from app1" % (summary["failed"], summary["sent"])
     finally:
         app2.run_expect([0], "systemctl start example.socket example.service")
+
+
+def test_deploy_switches_only_the_host_that_needs_it(host, apps, tmp_path):
+    serving = {name: current(app) for name, app in apps.items()}
+    app1_pid = main_pid(apps["asgi-cluster-app1"], "example.service")
+    apps["asgi-cluster-app2"].run_expect([0], "systemctl stop example.socket example.service")
+    # The same source as release 2, which both hosts serve: the same release id.
+    result = deploy(extra_vars={"app_src": app_copy(tmp_path, write={"VERSION": "2\n"})})
+    assert result.returncode == 0, why(result)
+    assert {name: current(app) for name, app in apps.items()} == serving
+    # app2 is started again in the rolling switch; app1, with nothing to do, is only checked.
+    assert switched_hosts(result.stdout) == {"asgi-cluster-app2"}
+    assert apps["asgi-cluster-app2"].service("example.service").is_running
+    assert main_pid(apps["asgi-cluster-app1"], "example.service") == app1_pid
+    assert probe_hosts(host) == set(APPS)
 
 
 def test_rollback_returns_every_host_to_the_previous_release(host, apps):
