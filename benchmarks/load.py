@@ -8,6 +8,7 @@ Bounded: it stops after --duration seconds, whatever happens.
 import argparse
 import asyncio
 import json
+import os
 import ssl
 import time
 import urllib.parse
@@ -77,6 +78,7 @@ async def main(args):
         host, path = url.hostname, url.path or "/"
     request = ("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: asgi-deploy-bench\r\n\r\n" % (path, host)).encode()
     results = {"latencies": [], "timeline": [], "errors": {}}
+    cpu_before = os.times()
     started = time.monotonic()
     deadline = started + args.duration
     during = None
@@ -88,6 +90,7 @@ async def main(args):
         during = asyncio.ensure_future(run_during())
     await asyncio.gather(*(client(args, request, deadline, results, started) for _client in range(args.connections)))
     took = time.monotonic() - started
+    cpu_after = os.times()
     failed = sum(results["errors"].values())
     latencies = results["latencies"]
     summary = {
@@ -97,6 +100,8 @@ async def main(args):
         "p99_ms": round(1000 * percentile(latencies, 0.99), 2) if latencies else None,
         "max_ms": round(1000 * max(latencies), 1) if latencies else None,
         "during_rc": (await during) if during else None,
+        # The client's own CPU: on a small host it competes with the servers.
+        "cpu_s": round(cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system, 3),
     }
     if args.timeline:
         summary["timeline"] = results["timeline"]
