@@ -45,6 +45,8 @@ ENV = dict(os.environ, PATH=os.path.join(PROJECT, ".venv", "bin") + ":" + os.env
            ANSIBLE_COLLECTIONS_PATH=os.path.join(PROJECT, ".tmp", "collections"),
            ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", ANSIBLE_FORCE_COLOR="false",
            ANSIBLE_PIPELINING="true", PROFILE_TASKS_TASK_OUTPUT_LIMIT="8")
+# The worker filter and the verifiers' helpers, imported where they are used.
+sys.path[:0] = [os.path.join(PROJECT, "plugins", "filter"), os.path.join(PROJECT, "molecule", "resources", "tests")]
 
 
 def log(message):
@@ -258,7 +260,6 @@ def serving(host, inventory_path, runs, seconds, connections):
 
 def worker_pids(host):
     """uvicorn's workers, found as the Molecule verifiers find them."""
-    sys.path.insert(0, os.path.join(PROJECT, "molecule", "resources", "tests"))
     import testinfra  # pylint: disable=import-outside-toplevel
     from asgi_testlib import worker_pids as pids_of  # pylint: disable=import-outside-toplevel
     return pids_of(testinfra.get_host("docker://" + host), UNIT)
@@ -323,7 +324,6 @@ def restart_under_load(host, runs, connections):
 # --- 4. memory -----------------------------------------------------------------------------
 
 def memory(host, connections):
-    sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
     from uvicorn_workers import uvicorn_workers  # pylint: disable=import-outside-toplevel
     # Warm: every worker has served through both paths.
     load(host, "--unix %s --path /pid" % SOCKET, 10, connections)
