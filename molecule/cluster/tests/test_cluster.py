@@ -9,7 +9,8 @@ import subprocess
 import time
 
 import pytest
-from asgi_testlib import BackgroundLoop, app_copy, booted, deploy, main_pid, other_host, probe, wait_for, why
+from asgi_testlib import (BackgroundLoop, app_copy, booted, deploy, main_pid, other_host, probe,
+                          restore_when_not_serving, wait_for, why)
 
 APPS = ["asgi-cluster-app1", "asgi-cluster-app2"]
 ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
@@ -24,6 +25,25 @@ def apps():
 @pytest.fixture(scope="module")
 def db():
     return other_host("asgi-cluster-db")
+
+
+@pytest.fixture(autouse=True)
+def leaves_fleet_serving(host, apps, db):
+    """A test that stops halfway leaves every host serving for the next: the
+    database up, both app hosts active, the edge answering."""
+    yield
+
+    def serving():
+        return (db.run("systemctl is-active postgresql").rc == 0
+                and all(app.run("systemctl is-active example.service").rc == 0 for app in apps.values())
+                and probe(host, *URL, "--count", "1", "--timeout", "5")["failed"] == 0)
+
+    def redeploy():
+        db.run("systemctl start postgresql")
+        for app in apps.values():
+            app.run("systemctl reset-failed example.service")
+        return deploy()
+    restore_when_not_serving(serving, redeploy, "example.service")
 
 
 def current(app):
@@ -232,19 +252,19 @@ def test_fleet_reboot_database_last(host, apps, db, fault):
     docker("stop", "--time", "30", "asgi-cluster-db")
     docker("restart", "--time", "30", "asgi-cluster-edge", *APPS)
     for node in [host] + list(apps.values()):
-        assert wait_for(lambda: booted(node), 120)
+        assert wait_for(lambda: booted(node), 300)
     booted_at = time.monotonic() - start
     items = ["--url", "https://localhost/items", "--cacert", ROOT]
     assert probe(host, *items, "--count", "1", "--timeout", "5")["failed"] == 1
     docker("start", "asgi-cluster-db")
-    assert wait_for(lambda: booted(db), 120)
+    assert wait_for(lambda: booted(db), 300)
     db_at = time.monotonic() - start
     assert wait_for(lambda: probe(host, *items, "--count", "10")["failed"] == 0, 120)
     serving_at = time.monotonic() - start
     for app in apps.values():
         assert app.service("example.service").is_running
         assert app.check_output("systemctl show -p NRestarts --value example.service") == "0"
-    assert wait_for(lambda: probe_hosts(host) == set(APPS), 30)
+    assert wait_for(lambda: probe_hosts(host) == set(APPS), 120)
     print("fleet reboot: apps+edge up %.1fs, database up %.1fs, /items through the edge %.1fs"
           % (booted_at, db_at, serving_at))
     fault.observed = "apps up at %.0f s with no database, db at %.0f s, serving at %.0f s, 0 app restarts" % (

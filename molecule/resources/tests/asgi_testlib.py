@@ -106,6 +106,18 @@ def https_get(port, path="/", timeout=10):
         connection.close()
 
 
+def restore_when_not_serving(serving, redeploy, unit):
+    """After a test that changes the deployment: when serving() is false,
+    clear the unit's failed state on the hosts and redeploy the known-good
+    release, so a test that failed halfway costs one failure, not the tests
+    after it. serving() -> bool; redeploy() -> a finished playbook run."""
+    if serving():
+        return
+    result = redeploy()
+    assert result.returncode == 0 and wait_for(serving, 120), \
+        "could not put the known-good release (%s) back after this test: %s" % (unit, why(result))
+
+
 def booted(host):
     return host.run("systemctl is-system-running").stdout.strip() in ("running", "degraded")
 

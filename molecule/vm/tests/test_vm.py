@@ -54,11 +54,14 @@ def test_real_reboot_comes_back_without_ansible(host):
     boot_id = host.file("/proc/sys/kernel/random/boot_id").content_string
     start = time.monotonic()
     # The reboot module only waits for SSH; HTTPS is up to systemd alone.
-    subprocess.run(["ansible", "-i", os.environ["MOLECULE_INVENTORY_FILE"], host.backend.get_hostname(),
-                    "-b", "-m", "ansible.builtin.reboot", "-a", "reboot_timeout=600"],
-                   check=True, capture_output=True, timeout=660)
+    # Generous: under software emulation on a busy machine a boot has taken
+    # minutes; the verdict is that it comes back, not how fast.
+    reboot = subprocess.run(["ansible", "-i", os.environ["MOLECULE_INVENTORY_FILE"], host.backend.get_hostname(),
+                             "-b", "-m", "ansible.builtin.reboot", "-a", "reboot_timeout=1200"],
+                            capture_output=True, text=True, timeout=1260, check=False)
+    assert reboot.returncode == 0, reboot.stdout + reboot.stderr
     ssh_back = time.monotonic() - start
-    assert wait_for(answers, 300, interval=2)
+    assert wait_for(answers, 600, interval=2)
     print("reboot: SSH back after %.1fs, HTTPS 200 after %.1fs" % (ssh_back, time.monotonic() - start))
     assert host.file("/proc/sys/kernel/random/boot_id").content_string != boot_id
     assert host.service("caddy").is_running and host.service(UNIT).is_running
