@@ -1,0 +1,364 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, asgi.deploy contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dependency_lock
+short_description: Find an app's lock file and turn it into pinned requirements
+version_added: 0.2.0
+description:
+  - Looks for the lock of the app in O(src)/O(subdir), then in each enclosing
+    folder up to O(src) (a workspace member's lock sits at the workspace root),
+    taking the nearest, and in each folder in this order - C(uv.lock),
+    C(poetry.lock), C(pylock.toml) (PEP 751), and in the app folder a
+    requirements file whose every requirement is pinned with C(==).
+  - Returns the locked set as requirements that pin every package and carry
+    the lock's hashes, so every host installs exactly what was tested.
+  - C(uv.lock) is read with C(uv export --locked --offline) on the controller,
+    which fails when the lock no longer matches its C(pyproject.toml).
+    C(poetry.lock) takes the main group. Other sources of a package than an
+    index, a git repository or a URL are refused.
+  - Also checks the app's C(requires-python) against each host's Python.
+  - "Run it on the controller: C(delegate_to: localhost)."
+author:
+  - asgi.deploy contributors (@asgi-deploy)
+options:
+  src:
+    description: The app's source folder (or repository) on the controller.
+    type: path
+    required: true
+  subdir:
+    description: The app's folder inside O(src).
+    type: str
+    default: ""
+  mode:
+    description:
+      - C(auto) uses a lock when there is one; C(none) ignores locks;
+        C(required) fails when there is none.
+    type: str
+    choices: [auto, none, required]
+    default: auto
+  requirements_file:
+    description: The requirements file, relative to the app folder; a lock when every line is pinned.
+    type: str
+    default: requirements.txt
+  pythons:
+    description: Each host's name and its Python version (C(3.11.2)), checked against C(requires-python).
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    description: Reads only.
+    support: full
+  diff_mode:
+    description: Nothing to diff.
+    support: none
+requirements:
+  - uv on the controller, for apps locked with C(uv.lock) (C(pip install uv) beside Ansible)
+"""
+
+EXAMPLES = r"""
+- name: Read the app's lock
+  asgi.deploy.dependency_lock:
+    src: /home/me/src/shop
+    subdir: backend
+    pythons: {web1: "3.11.2"}
+  delegate_to: localhost
+  run_once: true
+  register: lock
+"""
+
+RETURN = r"""
+kind:
+  description: C(uv.lock), C(poetry.lock), C(pylock.toml), C(requirements) or C(none).
+  returned: always
+  type: str
+  sample: uv.lock
+path:
+  description: The lock file, relative to O(src); empty without one.
+  returned: always
+  type: str
+  sample: uv.lock
+requirements:
+  description: The locked set as pinned requirements with hashes; empty without a lock.
+  returned: always
+  type: str
+  sample: "anyio==4.8.0 --hash=sha256:1d9f..."
+digest:
+  description: SHA-256 of O(requirements).
+  returned: always
+  type: str
+  sample: 9f2c1a...
+project_file:
+  description: C(pyproject.toml) or C(setup.py) when the app folder is a project to install, else empty.
+  returned: always
+  type: str
+  sample: pyproject.toml
+has_requirements:
+  description: Whether the app folder has O(requirements_file).
+  returned: always
+  type: bool
+  sample: false
+requires_python:
+  description: The app's requires-python, empty when it says none.
+  returned: always
+  type: str
+  sample: ">=3.10"
+"""
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+
+from ansible.module_utils.basic import AnsibleModule
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11 on the controller
+    tomllib = None
+
+try:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import Version
+except ImportError:  # ansible-core depends on packaging; this is only for sanity's import test
+    SpecifierSet = None
+
+LOCKS = ("uv.lock", "poetry.lock", "pylock.toml")
+PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^\s;=<>!~,]+\s*(;.*)?$")
+
+
+class LockError(Exception):
+    pass
+
+
+def read_toml(path):
+    if tomllib is None:
+        raise LockError("reading %s needs Python 3.11 or newer on the controller" % os.path.basename(path))
+    with open(path, "rb") as handle:
+        try:
+            return tomllib.load(handle)
+        except ValueError as exc:
+            raise LockError("%s is not valid TOML: %s" % (path, exc))
+
+
+def logical_lines(text):
+    """Requirement lines with continuations joined and comments dropped."""
+    joined = re.sub(r"\\\r?\n", " ", text)
+    for line in joined.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", line).strip()
+        if line:
+            yield line
+
+
+def pinned_requirements(text):
+    """True when every requirement pins one version (hash and index options allowed)."""
+    found = False
+    for line in logical_lines(text):
+        if line.startswith(("--index-url", "--extra-index-url", "--find-links", "-i ", "--trusted-host")):
+            continue
+        requirement = re.split(r"\s--hash[=\s]", line)[0].strip()
+        if requirement.startswith("-") or not PINNED.match(requirement):
+            return False
+        found = True
+    return found
+
+
+def requirement_line(name, version, marker="", hashes=(), url=""):
+    line = "%s @ %s" % (name, url) if url else "%s==%s" % (name, version)
+    if marker:
+        line += " ; " + marker
+    return " ".join([line] + ["--hash=%s" % h for h in hashes]) + "\n"
+
+
+def from_poetry(data):
+    """The main group of a poetry.lock (lock formats 1.x and 2.x)."""
+    lines = []
+    for package in data.get("package", []):
+        groups = package.get("groups")
+        main = "main" in groups if groups is not None else package.get("category", "main") == "main"
+        if not main or package.get("optional", False):
+            continue
+        marker = package.get("markers", "")
+        if isinstance(marker, dict):
+            marker = marker.get("main", "")
+        source = package.get("source") or {}
+        kind = source.get("type")
+        url = ""
+        if kind == "git":
+            url = "git+%s@%s" % (source["url"], source.get("resolved_reference") or source.get("reference"))
+        elif kind == "url":
+            url = source["url"]
+        elif kind not in (None, "legacy"):
+            raise LockError("poetry.lock: %s comes from a %s source (%s), which a deploy cannot carry to the hosts; "
+                            "publish it to an index or use a git or URL source"
+                            % (package["name"], kind, source.get("url", "")))
+        hashes = [f["hash"] for f in package.get("files", []) if f.get("hash", "").startswith("sha256:")]
+        lines.append(requirement_line(package["name"], package["version"], marker, [] if url else hashes, url))
+    return "".join(sorted(lines))
+
+
+def from_pylock(data):
+    """Every package of a PEP 751 pylock.toml, with its wheels' and sdist's hashes."""
+    lines = []
+    for package in data.get("packages", []):
+        name, marker = package["name"], package.get("marker", "")
+        if "vcs" in package:
+            vcs = package["vcs"]
+            url = "%s+%s@%s" % (vcs.get("type", "git"), vcs["url"], vcs.get("commit-id") or vcs.get("requested-revision"))
+            lines.append(requirement_line(name, "", marker, url=url))
+            continue
+        if "directory" in package:
+            raise LockError("pylock.toml: %s is a local directory (%s), which a deploy cannot carry to the hosts"
+                            % (name, package["directory"].get("path", "")))
+        if "archive" in package:
+            archive = package["archive"]
+            hashes = ["sha256:" + archive["hashes"]["sha256"]] if "sha256" in archive.get("hashes", {}) else []
+            lines.append(requirement_line(name, "", marker, hashes, url=archive["url"]))
+            continue
+        if "version" not in package:
+            raise LockError("pylock.toml: %s has no version" % name)
+        files = list(package.get("wheels", [])) + ([package["sdist"]] if "sdist" in package else [])
+        hashes = ["sha256:" + f["hashes"]["sha256"] for f in files if "sha256" in f.get("hashes", {})]
+        lines.append(requirement_line(name, package["version"], marker, hashes))
+    return "".join(sorted(lines))
+
+
+def project_name(app_dir):
+    path = os.path.join(app_dir, "pyproject.toml")
+    if not os.path.exists(path):
+        return ""
+    return read_toml(path).get("project", {}).get("name", "")
+
+
+def from_uv(uv, lock_dir, app_dir):
+    if not uv:
+        raise LockError("%s is a uv lock; reading it needs uv on the controller: `pip install uv` beside "
+                        "Ansible (or set app_lock: none to resolve instead)" % os.path.join(lock_dir, "uv.lock"))
+    name = project_name(app_dir)
+    argv = [uv, "export", "--locked", "--offline", "--no-dev", "--no-emit-project", "--no-header",
+            "--no-annotate", "--format", "requirements-txt"] + (["--package", name] if name else [])
+    result = subprocess.run(argv, cwd=lock_dir, capture_output=True, text=True, check=False,
+                            env=dict(os.environ, UV_NO_PROGRESS="1"))
+    if result.returncode != 0:
+        if "needs to be updated" in result.stderr:
+            raise LockError("%s is stale: it does not match its pyproject.toml. Refresh it with `uv lock` in %s, "
+                            "test, and commit it" % (os.path.join(lock_dir, "uv.lock"), lock_dir))
+        raise LockError("uv export in %s failed: %s" % (lock_dir, result.stderr.strip()[-800:]))
+    members = [line for line in logical_lines(result.stdout) if line.startswith(("-e ", "./", "../", "file:"))]
+    if members:
+        raise LockError("the app needs other members of its uv workspace (%s), but only %s is deployed; "
+                        "deploy the workspace root as app_src with app_subdir unset, or publish them"
+                        % (", ".join(members), app_dir))
+    return result.stdout
+
+
+def project_file(app_dir):
+    """The file that makes the app folder an installable project, if any."""
+    path = os.path.join(app_dir, "pyproject.toml")
+    if os.path.isfile(path):
+        data = read_toml(path)
+        if "project" in data or "build-system" in data or "poetry" in data.get("tool", {}):
+            return "pyproject.toml"
+    return "setup.py" if os.path.isfile(os.path.join(app_dir, "setup.py")) else ""
+
+
+def find_lock(src, subdir, requirements_file):
+    """(kind, path) of the nearest lock from the app folder up to src; (none, '') without one."""
+    app_dir = os.path.normpath(os.path.join(src, subdir))
+    folder = app_dir
+    while True:
+        for name in LOCKS:
+            if os.path.isfile(os.path.join(folder, name)):
+                return name, os.path.join(folder, name)
+        if folder == app_dir:
+            requirements = os.path.join(app_dir, requirements_file)
+            if os.path.isfile(requirements):
+                with open(requirements) as handle:
+                    if pinned_requirements(handle.read()):
+                        return "requirements", requirements
+        if folder == os.path.normpath(src) or os.path.dirname(folder) == folder:
+            return "none", ""
+        folder = os.path.dirname(folder)
+
+
+def requires_python(app_dir, kind, lock_path):
+    """The app's requires-python: a uv lock's (the workspace's), else its pyproject's."""
+    if kind == "uv.lock":
+        spec = read_toml(lock_path).get("requires-python", "")
+        if spec:
+            return spec, lock_path
+    path = os.path.join(app_dir, "pyproject.toml")
+    if os.path.exists(path):
+        return read_toml(path).get("project", {}).get("requires-python", ""), path
+    return "", ""
+
+
+def check_pythons(spec, where, pythons):
+    if not spec or not pythons or SpecifierSet is None:
+        return
+    try:
+        allowed = SpecifierSet(spec)
+    except InvalidSpecifier:
+        raise LockError("requires-python %r in %s is not a version specifier" % (spec, where))
+    refused = ["%s has Python %s" % (host, version) for host, version in sorted(pythons.items())
+               if not allowed.contains(Version(version), prereleases=True)]
+    if refused:
+        raise LockError("the app requires Python %s (requires-python in %s), but %s. Install a Python it "
+                        "allows on the host and point app_python at it" % (spec, where, "; ".join(refused)))
+
+
+def read_lock(src, subdir, mode, requirements_file, pythons, uv):
+    app_dir = os.path.normpath(os.path.join(src, subdir))
+    kind, path = ("none", "") if mode == "none" else find_lock(src, subdir, requirements_file)
+    if kind == "none" and mode == "required":
+        raise LockError("app_lock is 'required', but there is no lock for %s: looked for %s from there up to %s, "
+                        "and for a fully pinned %s in the app folder"
+                        % (app_dir, ", ".join(LOCKS), os.path.normpath(src), requirements_file))
+    spec, where = requires_python(app_dir, kind, path)
+    check_pythons(spec, where, pythons)
+    if kind == "uv.lock":
+        text = from_uv(uv, os.path.dirname(path), app_dir)
+    elif kind == "poetry.lock":
+        text = from_poetry(read_toml(path))
+    elif kind == "pylock.toml":
+        text = from_pylock(read_toml(path))
+    elif kind == "requirements":
+        with open(path) as handle:
+            text = handle.read()
+    else:
+        text = ""
+    return dict(kind=kind, path=os.path.relpath(path, src) if path else "", requirements=text,
+                digest=hashlib.sha256(text.encode()).hexdigest(), requires_python=spec,
+                project_file=project_file(app_dir),
+                has_requirements=os.path.isfile(os.path.join(app_dir, requirements_file)))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            src=dict(type="path", required=True),
+            subdir=dict(type="str", default=""),
+            mode=dict(type="str", choices=["auto", "none", "required"], default="auto"),
+            requirements_file=dict(type="str", default="requirements.txt"),
+            pythons=dict(type="dict", default={}),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    # uv installed with pip beside Ansible sits next to its Python.
+    uv = module.get_bin_path("uv", opt_dirs=[os.path.dirname(sys.executable)])
+    try:
+        result = read_lock(params["src"], params["subdir"], params["mode"], params["requirements_file"],
+                           params["pythons"], uv)
+    except LockError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
