@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from asgi_testlib import (PROJECT, app_copy, booted, deploy, healthy, main_pid, probe,
+from asgi_testlib import (PROJECT, app_copy, booted, deploy, healthy, install_probe, main_pid, probe,
                           restart_container, restore_when_not_serving, wait_for, why, worker_pids)
 
 sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
@@ -21,8 +21,14 @@ SOCKET = "/run/%s/%s.sock" % (APP, APP)
 CONTAINER_MEMORY_MB = 1024
 
 
+@pytest.fixture(scope="module")
+def probe_installed(host):
+    """healthy() runs the request probe, which probe() installs; install it once up front."""
+    install_probe(host)
+
+
 @pytest.fixture(autouse=True)
-def leaves_host_serving(host):
+def leaves_host_serving(host, probe_installed):
     """A test that stops halfway leaves the converge's release serving for the next."""
     yield
 

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from asgi_testlib import (CADDY_ROOT, PROJECT, app_copy, deploy, deploy_command, healthy, main_pid, probe,
-                          restore_when_not_serving, wait_for, why, worker_pids)
+from asgi_testlib import (CADDY_ROOT, PROJECT, app_copy, deploy, deploy_command, healthy, install_probe, main_pid,
+                          probe, restore_when_not_serving, wait_for, why, worker_pids)
 
 APP = "example"
 UNIT = APP + ".service"
@@ -92,8 +92,14 @@ def good_src(tmp_path_factory):
     return faults_app(tmp_path_factory.mktemp("good"))
 
 
+@pytest.fixture(scope="module")
+def probe_installed(host):
+    """healthy() runs the request probe, which probe() installs; install it once up front."""
+    install_probe(host)
+
+
 @pytest.fixture(autouse=True)
-def leaves_host_serving(host, good_src):
+def leaves_host_serving(host, probe_installed, good_src):
     """Whatever a test did or where it stopped, the next one starts on a host that serves."""
     yield
 
