@@ -78,6 +78,20 @@ def probe_hosts(host):
     return set(out.split())
 
 
+FREEZE = "import importlib.metadata as m; print('\\n'.join(sorted('%s==%s' % (d.metadata['Name'].lower(), d.version) for d in m.distributions())))"
+
+
+def test_without_a_lock_every_app_host_runs_the_same_resolved_set(apps):
+    """The example app has no lock: one host resolved, both installed that set."""
+    freezes = {name: app.check_output("/opt/example/current/venv/bin/python -c \"%s\"" % FREEZE)
+               for name, app in apps.items()}
+    locks = {name: app.file("/opt/example/current/requirements.lock").content_string for name, app in apps.items()}
+    print("installed on each app host: %d packages" % len(freezes[APPS[0]].splitlines()))
+    assert len(freezes[APPS[0]].splitlines()) > 10
+    assert freezes[APPS[0]] == freezes[APPS[1]]
+    assert locks[APPS[0]] == locks[APPS[1]] and "fastapi==" in locks[APPS[0]]
+
+
 def test_migration_ran_exactly_once(host, db):
     # converge and the idempotence run, two app hosts, serial 1
     assert migration_runs(db) == 1

@@ -2,10 +2,13 @@
 migrations and releases. Tests run in file order; the ones that change the
 deployment come last."""
 import hashlib
+import json
 import os
 import re
+import shlex
 import sys
 import time
+import tomllib
 
 import pytest
 from asgi_testlib import (PROJECT, app_copy, booted, deploy, healthy, install_probe, main_pid, probe,
@@ -230,6 +233,50 @@ def test_an_app_laid_out_differently(host):
     env = host.file("/etc/greeter/env")
     assert env.mode == 0o640 and env.group == "greeter"
     assert GREETER_TOKEN not in host.check_output("systemctl show greeter.service")
+    # A uv workspace member: the root's uv.lock pins starlette below its newest release.
+    assert installed(host, "greeter", "starlette") == locked_version(PROJECT + "/tests/apps/monorepo/uv.lock", "starlette")
+    assert "starlette==" in host.file("/opt/greeter/current/requirements.lock").content_string
+
+
+def installed(host, app, package):
+    """The version of a package in the release's virtualenv, as the app imports it."""
+    return host.check_output("/opt/%s/current/venv/bin/python -c %s" % (
+        app, shlex.quote("import importlib.metadata as m; print(m.version(%r))" % package)))
+
+
+def locked_version(lock, package):
+    """The version a uv.lock or poetry.lock pins for a package."""
+    with open(lock, "rb") as handle:
+        packages = tomllib.load(handle)["package"]
+    return next(p["version"] for p in packages if p["name"] == package)
+
+
+SHOP_PASSWORD = "p\"a's $HOME %d \\ w0rd"
+
+
+def test_apps_locked_with_poetry_and_hashed_requirements(host):
+    """Each lock honoured exactly, an older pin included, and env values with
+    quotes, '$', '%' and backslashes reaching the app as written."""
+    result = deploy("molecule/default/locked.yml", extra_vars={"shop_password": SHOP_PASSWORD})
+    assert result.returncode == 0, why(result)
+    assert SHOP_PASSWORD not in result.stdout
+    assert installed(host, "poetry", "fastapi") == locked_version(PROJECT + "/tests/apps/poetry/poetry.lock",
+                                                                    "fastapi") == "0.115.0"
+    assert installed(host, "hashed", "starlette") == "0.39.2"
+    shop = json.loads(unix_get(host, "/run/poetry/poetry.sock"))
+    assert shop["title"] == 'Shop "main" $HOME 100% \\o/'
+    assert shop["password_sha256"] == hashlib.sha256(SHOP_PASSWORD.encode()).hexdigest()
+    assert json.loads(unix_get(host, "/run/hashed/hashed.sock"))["starlette"] == "0.39.2"
+    again = deploy("molecule/default/locked.yml", extra_vars={"shop_password": SHOP_PASSWORD})
+    assert again.returncode == 0 and "changed=0" in again.stdout, why(again)
+
+
+def unix_get(host, socket, path="/"):
+    return host.check_output("python3 -c %s" % shlex.quote(
+        "import http.client,socket;"
+        "c=http.client.HTTPConnection('localhost');"
+        "c.sock=socket.socket(socket.AF_UNIX);c.sock.connect(%r);"
+        "c.request('GET',%r);print(c.getresponse().read().decode())" % (socket, path)))
 
 
 def test_utilization_report(host):

@@ -1,8 +1,30 @@
 """Each bad input fails site.yml with a message naming the variable and what
 it allows, before anything on the host changes. Prints a summary table."""
+import os
+import shutil
+import tempfile
 
 import pytest
-from asgi_testlib import deploy
+from asgi_testlib import PROJECT, deploy
+
+
+def project_copy(name, old, new, path="pyproject.toml"):
+    """A fixture project of tests/apps with one file changed, as a user's mistake would leave it."""
+    dest = os.path.join(tempfile.mkdtemp(prefix="asgi-validation-"), name)
+    shutil.copytree(os.path.join(PROJECT, "tests", "apps", name), dest)
+    target = os.path.join(dest, path)
+    with open(target) as handle:
+        text = handle.read()
+    assert old in text
+    with open(target, "w") as handle:
+        handle.write(text.replace(old, new))
+    return dest
+
+
+# A dependency added to pyproject.toml without running `uv lock`.
+STALE_LOCK = project_copy("monorepo", '["starlette>=0.37"]', '["starlette>=0.37", "idna"]', "backend/pyproject.toml")
+# A project that needs a Python no test host has.
+FUTURE_PYTHON = project_copy("poetry", 'requires-python = ">=3.11"', 'requires-python = ">=3.99"')
 
 # What a deploy would change: packages, units, release and config folders.
 STATE = ("(dpkg-query -W -f '${Package} ${Version}\\n'; "
@@ -41,6 +63,16 @@ CASES = [
      ["tls: files", "tls_cert"]),
     ("database password left empty", {"postgresql_password": ""}, ["postgresql_password", "required"]),
     ("database name that is not an identifier", {"postgresql_database": "my-db"}, ["postgresql_database", "identifier"]),
+    ("uv.lock older than its pyproject.toml", {"app_src": STALE_LOCK, "app_subdir": "backend",
+                                               "app_module": "greeter.api:app"},
+     ["uv.lock is stale", "uv lock"]),
+    ("requires-python no host has", {"app_src": FUTURE_PYTHON, "app_module": "shop.main:app"},
+     ["requires Python >=3.99", "has Python 3.", "app_python"]),
+    ("a Python the host does not have", {"app_python": "python3.99"}, ["app_python 'python3.99' does not run"]),
+    ("lock required, none there", {"app_lock": "required"}, ["app_lock is 'required'", "requirements.txt"]),
+    ("unknown lock mode", {"app_lock": "always"}, ["app_lock", "auto, none, required"]),
+    ("pip's options for uv", {"app_pip_extra_args": ["--no-cache-dir"]}, ["app_pip_extra_args", "app_uv_extra_args"]),
+    ("uv version that is not a release", {"app_uv_version": "latest"}, ["app_uv_version", "0.13.9"]),
 ]
 RESULTS = []
 
