@@ -73,13 +73,13 @@ import io
 import os
 import platform
 import re
-import ssl
 import zipfile
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urldefrag
-from urllib.request import Request, urlopen
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+from ansible.module_utils.urls import open_url
 
 # Machine names as Python reports them, to the wheel platform tags uv publishes.
 ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64",
@@ -146,10 +146,13 @@ def binary_from_wheel(data, version):
         return wheel.read("uv-%s.data/scripts/uv" % version)
 
 
-def fetch(url, context, timeout):
-    request = Request(url, headers={"Accept": "text/html", "User-Agent": "asgi.deploy uv_binary"})
-    with urlopen(request, context=context, timeout=timeout) as response:  # nosec: the index the user chose
+def fetch(url, ca_bundle, timeout):
+    response = open_url(url, headers={"Accept": "text/html"}, http_agent="asgi.deploy uv_binary",
+                        timeout=timeout, ca_path=ca_bundle or None)
+    try:
         return response.read()
+    finally:
+        response.close()
 
 
 def main():
@@ -173,14 +176,14 @@ def main():
         module.exit_json(changed=True, path=path, wheel="")
 
     index = module.params["index_url"].rstrip("/") + "/uv/"
-    context = ssl.create_default_context(cafile=module.params["ca_bundle"] or None)
+    ca_bundle, timeout = module.params["ca_bundle"], module.params["timeout"]
     try:
-        page = fetch(index, context, module.params["timeout"]).decode("utf-8", "replace")
+        page = fetch(index, ca_bundle, timeout).decode("utf-8", "replace")
         name, url, digest = pick_wheel(wheel_links(page, index), version, platform.machine())
-        data = fetch(url, context, module.params["timeout"])
+        data = fetch(url, ca_bundle, timeout)
     except ValueError as exc:
         module.fail_json(msg="uv_binary: %s (index %s)" % (exc, index))
-    except OSError as exc:
+    except (OSError, UrlConnectionError) as exc:
         module.fail_json(msg="uv_binary: cannot read %s: %s. Set app_pip_index_url (a mirror) "
                              "or app_pip_ca_bundle (a proxy's CA) for this network." % (index, exc))
     actual = hashlib.sha256(data).hexdigest()

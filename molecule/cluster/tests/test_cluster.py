@@ -9,12 +9,11 @@ import subprocess
 import time
 
 import pytest
-from asgi_testlib import (BackgroundLoop, app_copy, booted, deploy, main_pid, other_host, probe,
+from asgi_testlib import (CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, booted, deploy, main_pid, other_host, probe,
                           restore_when_not_serving, wait_for, why)
 
 APPS = ["asgi-cluster-app1", "asgi-cluster-app2"]
-ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
-URL = ["--url", "https://localhost/", "--cacert", ROOT]
+URL = ["--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST]
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +73,7 @@ def test_edge_balances_across_both_app_hosts(host):
 def probe_hosts(host):
     out = host.check_output("for i in $(seq 1 20); do python3 -c \"import json,ssl,urllib.request;"
                             "print(json.load(urllib.request.urlopen('https://localhost/', "
-                            "context=ssl.create_default_context(cafile='%s')))['host'])\"; done" % ROOT)
+                            "context=ssl.create_default_context(cafile='%s')))['host'])\"; done" % CADDY_ROOT_ON_HOST)
     return set(out.split())
 
 
@@ -268,7 +267,7 @@ def test_fleet_reboot_database_last(host, apps, db, fault):
     for node in [host] + list(apps.values()):
         assert wait_for(lambda: booted(node), 300)
     booted_at = time.monotonic() - start
-    items = ["--url", "https://localhost/items", "--cacert", ROOT]
+    items = ["--url", "https://localhost/items", "--cacert", CADDY_ROOT_ON_HOST]
     assert probe(host, *items, "--count", "1", "--timeout", "5")["failed"] == 1
     docker("start", "asgi-cluster-db")
     assert wait_for(lambda: booted(db), 300)

@@ -260,8 +260,8 @@ def test_apps_locked_with_poetry_and_hashed_requirements(host):
     result = deploy("molecule/default/locked.yml", extra_vars={"shop_password": SHOP_PASSWORD})
     assert result.returncode == 0, why(result)
     assert SHOP_PASSWORD not in result.stdout
-    assert installed(host, "poetry", "fastapi") == locked_version(PROJECT + "/tests/apps/poetry/poetry.lock",
-                                                                    "fastapi") == "0.115.0"
+    poetry_lock = PROJECT + "/tests/apps/poetry/poetry.lock"
+    assert installed(host, "poetry", "fastapi") == locked_version(poetry_lock, "fastapi") == "0.115.0"
     assert installed(host, "hashed", "starlette") == "0.39.2"
     shop = json.loads(unix_get(host, "/run/poetry/poetry.sock"))
     assert shop["title"] == 'Shop "main" $HOME 100% \\o/'

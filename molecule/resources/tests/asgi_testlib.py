@@ -18,6 +18,8 @@ PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY",
                          os.path.abspath(os.path.join(HERE, "..", "..", "..")))
 # Caddy's root certificate, fetched to the controller by caddy_fetch_root_ca_to.
 CADDY_ROOT = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "caddy-root.crt")
+# The same root on an edge host, where Caddy keeps its local CA.
+CADDY_ROOT_ON_HOST = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
 
 
 def install_probe(host):

@@ -1,11 +1,12 @@
 """Each bad input fails site.yml with a message naming the variable and what
-it allows, before anything on the host changes. Prints a summary table."""
+it allows, before anything on the host changes, while the app that converge
+deployed keeps answering. Prints a summary table."""
 import os
 import shutil
 import tempfile
 
 import pytest
-from asgi_testlib import PROJECT, deploy
+from asgi_testlib import CADDY_ROOT_ON_HOST, PROJECT, deploy, healthy, install_probe, probe
 
 
 def project_copy(name, old, new, path="pyproject.toml"):
@@ -26,9 +27,16 @@ STALE_LOCK = project_copy("monorepo", '["starlette>=0.37"]', '["starlette>=0.37"
 # A project that needs a Python no test host has.
 FUTURE_PYTHON = project_copy("poetry", 'requires-python = ">=3.11"', 'requires-python = ">=3.99"')
 
-# What a deploy would change: packages, units, release and config folders.
-STATE = ("(dpkg-query -W -f '${Package} ${Version}\\n'; "
-         "ls -la /opt /etc/systemd/system /etc /var/lib) 2>&1 | md5sum")
+# What a deploy would change: packages, accounts, units, release and config
+# folders, the Caddyfile, the claims, the release serving. Names and
+# contents, not times: Caddy and PostgreSQL run and touch their folders.
+STATE = ("(dpkg-query -W -f '${Package} ${Version}\\n'; getent passwd; getent group; "
+         "ls -1a /opt /opt/example/releases /etc/systemd/system /etc /var/lib /etc/asgi-deploy/apps; "
+         "md5sum /etc/caddy/Caddyfile /etc/systemd/system/example.* /etc/asgi-deploy/apps/* /etc/example/env; "
+         "readlink /opt/example/current) 2>&1 | md5sum")
+SOCKET = "/run/example/example.sock"
+# Another site of the same host, for the cases that add one.
+SITE = {"domains": ["localhost"], "tls": "internal"}
 
 CASES = [
     ("ASGI target without ':'", {"app_module": "app.main"}, ["app_module", "module:attribute"]),
@@ -73,13 +81,44 @@ CASES = [
     ("unknown lock mode", {"app_lock": "always"}, ["app_lock", "auto, none, required"]),
     ("pip's options for uv", {"app_pip_extra_args": ["--no-cache-dir"]}, ["app_pip_extra_args", "app_uv_extra_args"]),
     ("uv version that is not a release", {"app_uv_version": "latest"}, ["app_uv_version", "0.13.9"]),
+    ("app named root", {"app_name": "root"}, ["app_name 'root' is an existing user (id 0)"]),
+    ("app named like Caddy's account", {"app_name": "caddy"}, ["app_name 'caddy' is Caddy's"]),
+    ("app named like PostgreSQL's account", {"app_name": "postgres"}, ["app_name 'postgres' is PostgreSQL's"]),
+    ("app named like a system account", {"app_name": "www-data"}, ["app_name 'www-data' is an existing user"]),
+    ("socket group that is a system group", {"app_socket_group": "sudo"}, ["app_socket_group 'sudo' is an existing group"]),
+    ("second app taking the first's socket group", {"app_name": "second", "app_socket_group": "example-web"},
+     ["app_socket_group 'example-web' is a name of app 'example'"]),
+    ("listen port that Caddy needs", {"app_tcp_port": 443}, ["app_tcp_port 443 is a port Caddy needs"]),
+    ("listen port PostgreSQL uses", {"app_tcp_port": 5432}, ["app_tcp_port 5432 is in use on this host by postgres"]),
+    ("explicit workers far beyond memory", {"app_workers": 500},
+     ["app_workers=500 do not fit", "the host has 1024 MiB", "app_allow_overcommit"]),
+    ("no sites at all", {"caddy_sites": []}, ["caddy_sites is empty"]),
+    ("upstream of port 0", {"caddy_sites": [dict(SITE, upstreams=["127.0.0.1:0"])]},
+     ["caddy_sites[0] upstream '127.0.0.1:0' has port 0"]),
+    ("same variable in both environment maps", {"app_env": {"DB_HOST": "a"}, "app_secret_env": {"DB_HOST": "b"}},
+     ["app_env and app_secret_env both set DB_HOST"]),
+    ("one domain in two sites", {"caddy_sites": [SITE, dict(SITE, upstreams=["127.0.0.1:9000"])]},
+     ["caddy_sites[1].domains: 'localhost' is already served by caddy_sites[0]"]),
+    ("site snippet Caddy refuses", {"caddy_sites": [dict(SITE, extra="no_such_directive on")]},
+     ["Caddy refuses the Caddyfile", "no_such_directive"]),
+    ("global option Caddy refuses", {"caddy_global_extra": "no_such_option 1"},
+     ["Caddy refuses the Caddyfile", "no_such_option"]),
+    ("sub-folder outside the source", {"app_subdir": "../.."}, ["app_subdir", "without '..'"]),
 ]
 RESULTS = []
 
 
 @pytest.fixture(scope="module")
 def baseline(host):
+    install_probe(host)
+    assert serving(host)
     return host.check_output(STATE)
+
+
+def serving(host):
+    """The example app answers on its socket and through Caddy."""
+    through_caddy = probe(host, "--url", "https://localhost/health", "--cacert", CADDY_ROOT_ON_HOST, "--count", "1")
+    return healthy(host, SOCKET) and through_caddy["failed"] == 0
 
 
 @pytest.mark.parametrize("case, extra_vars, expected", CASES, ids=[case[0] for case in CASES])
@@ -87,12 +126,15 @@ def test_bad_input_fails_early_and_changes_nothing(host, baseline, case, extra_v
     result = deploy(extra_vars=extra_vars, timeout=300)
     named = [word for word in expected if word not in result.stdout]
     unchanged = host.check_output(STATE) == baseline
-    RESULTS.append((case, "fails, names %s" % expected[0],
-                    "rc=%d, %s, host %s" % (result.returncode, "named" if not named else "MISSING %s" % named,
-                                            "unchanged" if unchanged else "CHANGED")))
+    answering = serving(host)
+    RESULTS.append((case, "fails, names %s" % expected[0][:30],
+                    "rc=%d, %s, host %s, app %s" % (result.returncode, "named" if not named else "MISSING %s" % named,
+                                                    "unchanged" if unchanged else "CHANGED",
+                                                    "answering" if answering else "DOWN")))
     assert result.returncode != 0
     assert not named, result.stdout[-2500:]
     assert unchanged
+    assert answering
 
 
 def test_summary_table():
@@ -101,4 +143,4 @@ def test_summary_table():
     print("\n%-*s | %-32s | %s" % (width, "bad input", "expected", "observed"))
     for row in RESULTS:
         print("%-*s | %-32s | %s" % (width, row[0], row[1], row[2]))
-    assert len(RESULTS) == len(CASES) >= 20
+    assert len(RESULTS) == len(CASES) >= 45

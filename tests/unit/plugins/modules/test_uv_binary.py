@@ -125,4 +125,3 @@ def test_an_unreachable_index_says_which_settings_help(tmp_path, monkeypatch, ca
 def test_a_version_that_is_not_a_release_is_refused(tmp_path, monkeypatch, capsys):
     result = run_module(monkeypatch, capsys, version="latest", dest=str(tmp_path))
     assert result["failed"] and "0.13.9" in result["msg"]
-

@@ -1,0 +1,158 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, asgi.deploy contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: host_claims
+short_description: What a host's names and ports already belong to
+version_added: 0.2.0
+description:
+  - Reads, in one call, what an app deploy must not take over on a host - its
+    user and group accounts, the TCP ports something listens on and which
+    process holds each, and the claims of the apps this collection deployed
+    there (one JSON file per app under O(claims_dir), written by the app role
+    before it creates anything).
+  - Read only. The filter M(asgi.deploy.app_conflicts) turns the result and an
+    app's settings into the problems to refuse.
+author:
+  - asgi.deploy contributors (@asgi-deploy)
+options:
+  claims_dir:
+    description: Folder of the apps' claim files.
+    type: path
+    default: /etc/asgi-deploy/apps
+attributes:
+  check_mode:
+    description: Reads only.
+    support: full
+  diff_mode:
+    description: Nothing to diff.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Read what the host's names and ports belong to
+  asgi.deploy.host_claims:
+  register: claims
+"""
+
+RETURN = r"""
+users:
+  description: Account names and their uids.
+  returned: always
+  type: dict
+  sample: {root: 0, caddy: 998}
+groups:
+  description: Group names and their gids.
+  returned: always
+  type: dict
+  sample: {root: 0, caddy: 998}
+listening:
+  description: TCP ports with a listening socket, each with the processes that hold it ("systemd" for a socket unit).
+  returned: always
+  type: dict
+  sample: {"443": ["caddy"], "8000": ["systemd"]}
+asgi_units:
+  description: Apps whose service unit this collection wrote, claim file or not (deploys from before claim files).
+  returned: always
+  type: list
+  elements: str
+  sample: [example]
+apps:
+  description: The claim of each app this collection deployed on the host, by app name.
+  returned: always
+  type: dict
+  sample: {example: {user: example, groups: [example, example-web], tcp_port: 0}}
+"""
+
+import glob
+import grp
+import json
+import os
+import pwd
+
+from ansible.module_utils.basic import AnsibleModule
+
+LISTEN = "0A"
+
+
+def listening_inodes(lines):
+    """{inode: port} of the LISTEN sockets in /proc/net/tcp or tcp6 lines."""
+    found = {}
+    for line in lines[1:]:
+        fields = line.split()
+        if len(fields) > 9 and fields[3] == LISTEN:
+            found[fields[9]] = int(fields[1].rsplit(":", 1)[1], 16)
+    return found
+
+
+def socket_owners(proc="/proc"):
+    """{inode: set of process names} for every socket a process holds open."""
+    owners = {}
+    for fd_dir in glob.glob(os.path.join(proc, "[0-9]*", "fd")):
+        try:
+            with open(os.path.join(os.path.dirname(fd_dir), "comm")) as handle:
+                name = handle.read().strip()
+            targets = [os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)]
+        except OSError:  # the process ended, or hides its fds
+            continue
+        for target in targets:
+            if target.startswith("socket:["):
+                owners.setdefault(target[8:-1], set()).add(name)
+    return owners
+
+
+def listening_ports(proc="/proc"):
+    inodes = {}
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(os.path.join(proc, "net", table)) as handle:
+                inodes.update(listening_inodes(handle.read().splitlines()))
+        except OSError:
+            continue
+    owners = socket_owners(proc)
+    ports = {}
+    for inode, port in inodes.items():
+        ports.setdefault(str(port), set()).update(owners.get(inode, {"?"}))
+    return {port: sorted(names) for port, names in ports.items()}
+
+
+def app_claims(claims_dir):
+    apps = {}
+    for path in sorted(glob.glob(os.path.join(claims_dir, "*.json"))):
+        with open(path) as handle:
+            try:
+                apps[os.path.basename(path)[:-5]] = json.load(handle)
+            except ValueError:
+                continue
+    return apps
+
+
+def asgi_units(unit_dir="/etc/systemd/system"):
+    names = []
+    for path in sorted(glob.glob(os.path.join(unit_dir, "*.service"))):
+        try:
+            with open(path) as handle:
+                if "(asgi.deploy)" in handle.read(4096):
+                    names.append(os.path.basename(path)[:-len(".service")])
+        except OSError:
+            continue
+    return names
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(claims_dir=dict(type="path", default="/etc/asgi-deploy/apps")),
+                           supports_check_mode=True)
+    module.exit_json(changed=False,
+                     users={entry.pw_name: entry.pw_uid for entry in pwd.getpwall()},
+                     groups={entry.gr_name: entry.gr_gid for entry in grp.getgrall()},
+                     listening=listening_ports(),
+                     asgi_units=asgi_units(),
+                     apps=app_claims(module.params["claims_dir"]))
+
+
+if __name__ == "__main__":
+    main()
