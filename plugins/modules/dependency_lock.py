@@ -88,7 +88,7 @@ requirements:
   type: str
   sample: "anyio==4.8.0 --hash=sha256:1d9f..."
 digest:
-  description: SHA-256 of O(requirements).
+  description: SHA-256 of RV(requirements).
   returned: always
   type: str
   sample: 9f2c1a...
