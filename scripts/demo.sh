@@ -3,6 +3,10 @@
 # a VM, and show it answering over HTTPS through Caddy on 127.0.0.1.
 #   scripts/demo.sh          set up (first time), deploy, request
 #   scripts/demo.sh clean    remove the demo container
+# For the suite: ASGI_DEMO_NAME/PORT (the container), ASGI_DEMO_VENV (where
+# ansible-playbook comes from), ASGI_DEMO_COLLECTIONS, ASGI_DEMO_PLAYBOOK, and
+# ASGI_DEMO_DB=1 to make the container the db host too (PostgreSQL, so the
+# run needs community.postgresql).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -20,7 +24,7 @@ fi
 start=$SECONDS
 scripts/setup-machine.sh debian12 >/dev/null
 # The checkout by default; tests point these at an installed collection.
-export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="${ASGI_DEMO_COLLECTIONS:-$PWD/.tmp/collections}"
+export PATH="${ASGI_DEMO_VENV:-$PWD/.venv}/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="${ASGI_DEMO_COLLECTIONS:-$PWD/.tmp/collections}"
 playbook="${ASGI_DEMO_PLAYBOOK:-site.yml}"
 mkdir -p "$work"
 
@@ -57,7 +61,17 @@ all:
   children:
     app: {hosts: {$name: }}
     edge: {hosts: {$name: }}
+$(if [ "${ASGI_DEMO_DB:-}" = 1 ]; then cat <<DB
+    db: {hosts: {$name: }}
+DB
+fi)
   vars:
+$(if [ "${ASGI_DEMO_DB:-}" = 1 ]; then cat <<DB
+    postgresql_password: demo-only-password
+    app_secret_env:
+      DATABASE_URL: postgresql+psycopg://app:demo-only-password@$name/app
+DB
+fi)
     app_migrate_command: alembic upgrade head
     app_health_path: /health
     caddy_sites:

@@ -2,8 +2,8 @@
 # Make a fresh Debian machine ready to test (and demo) asgi.deploy:
 #   - Debian packages: docker.io, debootstrap, QEMU (only when missing)
 #   - a Docker daemon (started in the background when none answers)
-#   - .venv with the pinned tools of requirements-dev.txt, and sslyze in a
-#     virtualenv of its own (tests/tools/requirements-sslyze.txt)
+#   - .venv with the pinned tools of requirements-dev.txt, and sslyze and
+#     galaxy-importer in virtualenvs of their own (tests/tools/requirements-*.txt)
 #   - the systemd test images for Debian 12 and 13, built offline and cached
 # Every step is skipped when already done, so a second run costs seconds.
 #
@@ -56,6 +56,7 @@ venv_from() {  # venv_from DIR REQUIREMENTS: (re)create DIR when the file change
 }
 venv_from .venv requirements-dev.txt
 venv_from .tmp/sslyze-venv tests/tools/requirements-sslyze.txt
+venv_from .tmp/importer-venv tests/tools/requirements-importer.txt
 
 # The collection must sit under ansible_collections/asgi/deploy for Ansible to
 # load it by its name from this checkout.

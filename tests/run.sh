@@ -128,11 +128,15 @@ demo() {
 }
 
 galaxy() {
-  # Install like a user: build the tarball, check it carries no test or dev
-  # files, install it alone into an empty collections path, and deploy with
-  # the installed collection's playbook (asgi.deploy.site) to a test container.
-  local dir="$root/.tmp/galaxy" tarball listing
-  rm -rf "$dir" && mkdir -p "$dir/collections"
+  # Install like a user with only ansible-core: build the tarball, check it
+  # carries no test or dev files, install it with the dependencies galaxy.yml
+  # declares, resolved offline from the collections the dev environment has
+  # (Galaxy is out of reach here), into a virtualenv without the `ansible`
+  # package; then deploy edge + app + db (PostgreSQL needs
+  # community.postgresql) with the installed collection's playbook
+  # (asgi.deploy.site). An undeclared dependency fails the deploy here.
+  local dir="$root/.tmp/galaxy" tarball listing core="$root/.tmp/galaxy-core"
+  rm -rf "$dir" && mkdir -p "$dir/collections" "$dir/test-collections"
   ansible-galaxy collection build --output-path "$dir" || return 1
   tarball="$(ls "$dir"/asgi-deploy-*.tar.gz)"
   listing="$(tar -tzf "$tarball")"
@@ -144,12 +148,48 @@ galaxy() {
       plugins/filter/uvicorn_workers.py examples/app/app/main.py; do
     grep -qx "$wanted" <<< "$listing" || { echo "the tarball lacks $wanted" >&2; return 1; }
   done
+  # Galaxy's own import checks, on the tarball a user would upload.
+  local imported
+  imported="$(cd "$dir" && PATH="$root/.tmp/importer-venv/bin:$PATH" \
+    GALAXY_IMPORTER_CONFIG="$root/tests/tools/galaxy-importer.cfg" \
+    "$root/.tmp/importer-venv/bin/python" -m galaxy_importer.main "$tarball" 2>&1)" || { echo "$imported"; return 1; }
+  echo "$imported" | grep -v '^Loading'
+  if grep -q '^ERROR' <<< "$imported"; then
+    echo "galaxy-importer refused the collection (above)" >&2
+    return 1
+  fi
+  local want_core
+  want_core="$(grep '^ansible-core==' requirements-dev.txt)"
+  if [ "$(cat "$core/.requirement" 2>/dev/null)" != "$want_core" ]; then
+    rm -rf "$core" && python3 -m venv "$core" && "$core/bin/pip" install -q "$want_core" || return 1
+    echo "$want_core" > "$core/.requirement"
+  fi
+  if "$core/bin/python" -c 'import ansible_collections' 2>/dev/null; then
+    echo "$core has collections beside ansible-core; it must not" >&2
+    return 1
+  fi
+  # Each declared dependency from the dev environment's copy (a directory source).
+  local bundled
+  bundled="$(python3 -c 'import ansible, os; print(os.path.join(os.path.dirname(os.path.dirname(ansible.__file__)), "ansible_collections"))')"
+  {
+    printf 'collections:\n  - name: %s\n    type: file\n' "$tarball"
+    python3 -c 'import yaml, sys; [print(n) for n in (yaml.safe_load(open("galaxy.yml"))["dependencies"] or {})]' |
+      while read -r dependency; do
+        printf '  - name: %s/%s\n    type: dir\n' "$bundled" "${dependency//.//}"
+      done
+  } > "$dir/requirements.yml"
+  cat "$dir/requirements.yml"
   # Only the new path: with the checkout on the path, galaxy would call it installed.
-  ANSIBLE_COLLECTIONS_PATH="$dir/collections" \
-    ansible-galaxy collection install --force "$tarball" -p "$dir/collections" || return 1
+  ANSIBLE_COLLECTIONS_PATH="$dir/collections" "$core/bin/ansible-galaxy" collection install --offline \
+    -r "$dir/requirements.yml" -p "$dir/collections" || return 1
   [ -f "$dir/collections/ansible_collections/asgi/deploy/playbooks/site.yml" ] || return 1
-  ASGI_DEMO_NAME=asgi-galaxy-test ASGI_DEMO_PORT=18644 ASGI_DEMO_PLAYBOOK=asgi.deploy.site \
-    ASGI_DEMO_COLLECTIONS="$dir/collections" scripts/demo.sh
+  # The test's own tool, apart from what a user installs: the docker connection.
+  ANSIBLE_COLLECTIONS_PATH="$dir/test-collections" "$core/bin/ansible-galaxy" collection install --offline --no-deps \
+    -p "$dir/test-collections" "$bundled/community/docker" || return 1
+  "$core/bin/ansible-doc" -l asgi.deploy -t module
+  "$core/bin/ansible-doc" -l asgi.deploy -t filter
+  ASGI_DEMO_NAME=asgi-galaxy-test ASGI_DEMO_PORT=18644 ASGI_DEMO_PLAYBOOK=asgi.deploy.site ASGI_DEMO_DB=1 \
+    ASGI_DEMO_VENV="$core" ASGI_DEMO_COLLECTIONS="$dir/collections:$dir/test-collections" scripts/demo.sh
   local rc=$?
   ASGI_DEMO_NAME=asgi-galaxy-test scripts/demo.sh clean
   return $rc

@@ -304,7 +304,6 @@ def test_crash_loop_stops_at_the_start_limit(host, tmp_path, fault):
                         app_start_limit_interval_sec=interval)
     assert result.returncode == 0, why(result)
     assert wait_for(lambda: host.run("systemctl is-failed %s" % UNIT).stdout.strip() == "failed", interval)
-    assert host.check_output("systemctl show -p Result --value %s" % UNIT) == "start-limit-hit"
     burst = int(host.check_output("systemctl show -p StartLimitBurst --value %s" % UNIT))
     starts = journal_times(host, since, MESSAGE_ID=STARTED, UNIT=UNIT)
     refused = journal_times(host, since, "Start request repeated too quickly", UNIT=UNIT)
