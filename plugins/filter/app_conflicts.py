@@ -66,20 +66,22 @@ OTHER_ROLES = {"caddy": "Caddy's (the caddy role)", "postgres": "PostgreSQL's (t
 EDGE_PORTS = (80, 443, 2019)
 
 
-def _ours(claims, name, socket_group):
+def _claim(claims, name, socket_group):
+    """What the app owns on the host: its claim file, or, deployed before
+    claim files, what the role made for the unit it wrote."""
     claim = claims.get("apps", {}).get(name)
     if claim:
-        return {claim.get("user")} | set(claim.get("groups", []))
-    if name in claims.get("asgi_units", []):
-        # Deployed before claim files: the role made the user and both groups.
-        return {name, socket_group}
-    return set()
+        return claim
+    if name in claims.get("asgi_units", {}):
+        return {"user": name, "groups": [name, socket_group], "tcp_port": claims["asgi_units"][name]}
+    return {}
 
 
 def app_conflicts(claims, name, socket_group, tcp_port=0):
     if not isinstance(claims, dict) or "users" not in claims or "groups" not in claims:
         raise AnsibleFilterError("app_conflicts: expected the result of asgi.deploy.host_claims, got %r" % (claims,))
-    ours = _ours(claims, name, socket_group)
+    claim = _claim(claims, name, socket_group)
+    ours = {claim.get("user")} | set(claim.get("groups", []))
     problems = []
     for variable, account, kinds in (("app_name", name, ("users", "groups")), ("app_socket_group", socket_group, ("groups",))):
         if account in OTHER_ROLES:
@@ -104,7 +106,7 @@ def app_conflicts(claims, name, socket_group, tcp_port=0):
         problems.append("app_tcp_port %d is a port Caddy needs on an edge (%s); choose another, such as 8000"
                         % (tcp_port, ", ".join(str(p) for p in EDGE_PORTS)))
     elif tcp_port:
-        mine = claims.get("apps", {}).get(name, {}).get("tcp_port") == tcp_port
+        mine = claim.get("tcp_port") == tcp_port
         holders = claims.get("listening", {}).get(str(tcp_port), [])
         if holders and not mine:
             problems.append("app_tcp_port %d is in use on this host by %s; choose a free port"

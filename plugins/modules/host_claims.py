@@ -56,11 +56,13 @@ listening:
   type: dict
   sample: {"443": ["caddy"], "8000": ["systemd"]}
 asgi_units:
-  description: Apps whose service unit this collection wrote, claim file or not (deploys from before claim files).
+  description:
+    - Apps whose service unit this collection wrote, claim file or not (deploys
+      from before claim files), with the TCP port of their socket unit (0 for a
+      unix socket).
   returned: always
-  type: list
-  elements: str
-  sample: [example]
+  type: dict
+  sample: {example: 0}
 apps:
   description: The claim of each app this collection deployed on the host, by app name.
   returned: always
@@ -73,6 +75,7 @@ import grp
 import json
 import os
 import pwd
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -132,15 +135,22 @@ def app_claims(claims_dir):
 
 
 def asgi_units(unit_dir="/etc/systemd/system"):
-    names = []
+    """{app: TCP port its socket unit listens on, 0 for a unix socket} for the
+    units this collection wrote."""
+    units = {}
     for path in sorted(glob.glob(os.path.join(unit_dir, "*.service"))):
+        name = os.path.basename(path)[:-len(".service")]
         try:
             with open(path) as handle:
-                if "(asgi.deploy)" in handle.read(4096):
-                    names.append(os.path.basename(path)[:-len(".service")])
+                if "(asgi.deploy)" not in handle.read(4096):
+                    continue
+            with open(os.path.join(unit_dir, name + ".socket")) as handle:
+                listen = re.findall(r"^ListenStream=(.*)$", handle.read(), re.M)
         except OSError:
-            continue
-    return names
+            listen = []
+        port = listen[-1].rsplit(":", 1)[-1] if listen and not listen[-1].startswith("/") else "0"
+        units[name] = int(port) if port.isdigit() else 0
+    return units
 
 
 def main():

@@ -9,7 +9,7 @@ from ansible_collections.asgi.deploy.plugins.filter.app_conflicts import app_con
 
 def host(**changes):
     claims = {"users": {"root": 0, "www-data": 33, "example": 998}, "groups": {"root": 0, "example": 998, "example-web": 997},
-              "listening": {"22": ["sshd"], "443": ["caddy"], "8000": ["systemd"]}, "asgi_units": [],
+              "listening": {"22": ["sshd"], "443": ["caddy"], "8000": ["systemd"]}, "asgi_units": {},
               "apps": {"example": {"user": "example", "groups": ["example", "example-web"], "tcp_port": 8000}}}
     claims.update(changes)
     return claims
@@ -56,10 +56,10 @@ def test_a_port_something_else_listens_on_is_refused():
         "app_tcp_port 22 is in use on this host by sshd; choose a free port"]
 
 
-def test_a_deploy_from_before_claim_files_is_recognised_by_its_unit():
-    legacy = host(apps={}, asgi_units=["example"])
-    assert app_conflicts(legacy, "example", "example-web") == []
-    assert app_conflicts(host(apps={}), "example", "example-web") != []
+def test_a_deploy_from_before_claim_files_is_recognised_by_its_units():
+    legacy = host(apps={}, asgi_units={"example": 8000})
+    assert app_conflicts(legacy, "example", "example-web", 8000) == []
+    assert app_conflicts(host(apps={}), "example", "example-web", 8000) != []
 
 
 def test_bad_input():

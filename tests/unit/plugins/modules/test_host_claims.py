@@ -36,5 +36,8 @@ def test_claims_and_units_of_this_collection(tmp_path):
     assert hc.app_claims(str(tmp_path / "apps")) == {"shop": {"user": "shop", "groups": ["shop", "shop-web"]}}
     (tmp_path / "units").mkdir()
     (tmp_path / "units" / "old.service").write_text("[Unit]\nDescription=old: uvicorn with 2 workers (asgi.deploy)\n")
+    (tmp_path / "units" / "old.socket").write_text("[Socket]\nListenStream=0.0.0.0:8000\n")
+    (tmp_path / "units" / "unix.service").write_text("Description=unix: uvicorn (asgi.deploy)\n")
+    (tmp_path / "units" / "unix.socket").write_text("[Socket]\nListenStream=/run/unix/unix.sock\n")
     (tmp_path / "units" / "nginx.service").write_text("[Unit]\nDescription=nginx\n")
-    assert hc.asgi_units(str(tmp_path / "units")) == ["old"]
+    assert hc.asgi_units(str(tmp_path / "units")) == {"old": 8000, "unix": 0}
