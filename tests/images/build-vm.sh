@@ -45,6 +45,9 @@ EOF
 # QEMU's user network answers DNS at this fixed address.
 echo 'nameserver 10.0.2.3' > "$root/etc/resolv.conf"
 chroot "$root" systemctl enable systemd-networkd >&2
+# e2scrub_reap cleans snapshots an online fsck left: none here, and it cost
+# 20 s of a loaded emulated boot.
+chroot "$root" systemctl mask e2scrub_reap.service >&2
 rm -f "$root/etc/machine-id" && : > "$root/etc/machine-id"
 
 chroot "$root" useradd --create-home --shell /bin/bash deploy
