@@ -100,7 +100,7 @@ def uv_install(lock, cold, resolve_from=""):
 
 
 def measure(label, tool, action, runs=RUNS):
-    times = [action() for _ in range(runs)]
+    times = [action() for _run in range(runs)]
     done = [t for t in times if t is not None]
     if len(done) < len(times):
         cell = "> %d (stopped)" % PIP_CAP if not done else "%.1f (%d of %d stopped at %d s)" % (

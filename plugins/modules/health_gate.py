@@ -17,7 +17,9 @@ description:
     instead of waiting out the timeout on a socket nobody will serve.
   - With O(stable), a first good answer is not enough; the unit must then keep
     its main process and keep answering for that many seconds, so a release
-    that crashes soon after it starts serving is caught too.
+    that crashes soon after it starts serving is caught too. A slow answer on
+    a busy host is waited for (up to O(timeout) without any answer); another
+    status or a new main process fails at once.
 author:
   - asgi.deploy contributors (@asgi-deploy)
 options:
@@ -180,22 +182,47 @@ def main():
                if unit_state == "failed" else ""),
             status=status, attempts=attempts, elapsed=round(time.monotonic() - start, 2))
     main_pid = main_pid_of(module, systemctl, params["unit"]) if systemctl else 0
-    healthy_at = time.monotonic()
-    while time.monotonic() - healthy_at < params["stable"]:
-        time.sleep(1)
-        attempts += 1
-        status, error = ask(target, params["path"], 5.0)
-        now_pid = main_pid_of(module, systemctl, params["unit"])
-        if now_pid != main_pid or status != params["status"]:
-            module.fail_json(
-                msg="%s answered %s, then within %.0fs %s (main process %s, now %s); "
-                    "a release must keep serving for %ss"
-                % (params["path"], params["status"], time.monotonic() - healthy_at,
-                   "answered %s" % status if status is not None else "stopped answering (%s)" % error,
-                   main_pid, now_pid or "none", params["stable"]),
-                status=status, attempts=attempts, elapsed=round(time.monotonic() - start, 2))
+    problem, watched = watch_stable(
+        probe=lambda: ask(target, params["path"], 5.0),
+        pid=lambda: main_pid_of(module, systemctl, params["unit"]),
+        main_pid=main_pid, expected=params["status"], stable=params["stable"],
+        patience=params["timeout"]) if params["stable"] > 0 else (None, 0)
+    attempts += watched
+    if problem:
+        module.fail_json(msg="%s answered %s, then %s; a release must keep serving for %ss"
+                         % (params["path"], params["status"], problem, params["stable"]),
+                         attempts=attempts, elapsed=round(time.monotonic() - start, 2))
     module.exit_json(changed=False, status=status, attempts=attempts, main_pid=main_pid,
                      elapsed=round(time.monotonic() - start, 2), stable=params["stable"])
+
+
+def watch_stable(probe, pid, main_pid, expected, stable, patience, clock=time.monotonic, sleep=time.sleep):
+    """Watch a release that answered for `stable` seconds. It fails when its
+    main process changes (a crash and a restart), when it answers another
+    status, or when it stops answering for longer than `patience` seconds; a
+    slow answer on a busy host is waited for, not counted as a crash. The
+    watch ends on a good answer once `stable` seconds have passed.
+    Returns (problem or None, probes made)."""
+    healthy_at = last_good = clock()
+    probes = 0
+    while True:
+        sleep(1)
+        probes += 1
+        status, error = probe()
+        now_pid = pid()
+        elapsed = clock() - healthy_at
+        if now_pid != main_pid:
+            return ("within %.0fs its main process changed (%s, now %s)" % (elapsed, main_pid, now_pid or "none"),
+                    probes)
+        if status == expected:
+            last_good = clock()
+            if elapsed >= stable:
+                return None, probes
+        elif status is not None:
+            return "within %.0fs answered %s" % (elapsed, status), probes
+        elif clock() - last_good > patience:
+            return ("within %.0fs stopped answering for %.0fs (%s), main process %s still running"
+                    % (elapsed, clock() - last_good, error, main_pid), probes)
 
 
 def run(module, argv):

@@ -76,3 +76,52 @@ def test_listening_but_never_answering(tmp_path):
         listener.close()
         os.unlink(path)
     assert status is None and "timed out" in error
+
+
+class Clock:
+    """A fake clock that sleep() moves forward; probes may cost time too."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def watch(answers, pids, clock, stable=5, patience=10, probe_cost=0.0):
+    answers, pids = iter(answers), iter(pids)
+
+    def probe():
+        clock.now += probe_cost
+        return next(answers)
+    return hg.watch_stable(probe, lambda: next(pids), 100, 200, stable, patience, clock=clock, sleep=clock.sleep)
+
+
+def test_stable_release_passes_after_the_period():
+    clock = Clock()
+    assert watch([(200, None)] * 10, [100] * 10, clock) == (None, 5)
+
+
+def test_slow_answers_on_a_busy_host_are_waited_for():
+    clock = Clock()
+    timeouts = [(None, "TimeoutError: timed out")] * 2
+    problem, probes = watch(timeouts + [(200, None)] * 10, [100] * 20, clock, patience=20, probe_cost=5.0)
+    assert problem is None and probes == 3
+
+
+def test_no_answer_past_the_patience_fails():
+    problem, _probes = watch([(None, "TimeoutError: timed out")] * 20, [100] * 20, Clock(), probe_cost=5.0)
+    assert problem.startswith("within 12s stopped answering for 12s (TimeoutError: timed out), main process 100")
+
+
+def test_a_new_main_process_fails_at_once():
+    problem, probes = watch([(200, None)] * 10, [100, 100, 131], Clock())
+    assert problem == "within 3s its main process changed (100, now 131)" and probes == 3
+
+
+def test_another_status_fails_at_once():
+    problem, _probes = watch([(200, None), (500, None)], [100] * 5, Clock())
+    assert problem == "within 2s answered 500"
