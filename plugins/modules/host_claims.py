@@ -51,7 +51,10 @@ groups:
   type: dict
   sample: {root: 0, caddy: 998}
 listening:
-  description: TCP ports with a listening socket, each with the processes that hold it ("systemd" for a socket unit).
+  description:
+    - TCP ports with a listening socket, each with the processes that hold it
+      ("systemd" for a socket unit), or the socket's user where the process
+      cannot be seen.
   returned: always
   type: dict
   sample: {"443": ["caddy"], "8000": ["systemd"]}
@@ -83,13 +86,20 @@ LISTEN = "0A"
 
 
 def listening_inodes(lines):
-    """{inode: port} of the LISTEN sockets in /proc/net/tcp or tcp6 lines."""
+    """{inode: (port, uid)} of the LISTEN sockets in /proc/net/tcp or tcp6 lines."""
     found = {}
     for line in lines[1:]:
         fields = line.split()
         if len(fields) > 9 and fields[3] == LISTEN:
-            found[fields[9]] = int(fields[1].rsplit(":", 1)[1], 16)
+            found[fields[9]] = (int(fields[1].rsplit(":", 1)[1], 16), int(fields[7]))
     return found
+
+
+def user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def socket_owners(proc="/proc"):
@@ -118,8 +128,10 @@ def listening_ports(proc="/proc"):
             continue
     owners = socket_owners(proc)
     ports = {}
-    for inode, port in inodes.items():
-        ports.setdefault(str(port), set()).update(owners.get(inode, {"?"}))
+    for inode, (port, uid) in inodes.items():
+        # Without CAP_SYS_PTRACE (a container's root) other users' fds are
+        # hidden: name the socket's owner instead.
+        ports.setdefault(str(port), set()).update(owners.get(inode, {"a process of user %s" % user_name(uid)}))
     return {port: sorted(names) for port, names in ports.items()}
 
 

@@ -89,7 +89,7 @@ CASES = [
     ("second app taking the first's socket group", {"app_name": "second", "app_socket_group": "example-web"},
      ["app_socket_group 'example-web' is a name of app 'example'"]),
     ("listen port that Caddy needs", {"app_tcp_port": 443}, ["app_tcp_port 443 is a port Caddy needs"]),
-    ("listen port PostgreSQL uses", {"app_tcp_port": 5432}, ["app_tcp_port 5432 is in use on this host by postgres"]),
+    ("listen port PostgreSQL uses", {"app_tcp_port": 5432}, ["app_tcp_port 5432 is in use on this host by", "postgres"]),
     ("explicit workers far beyond memory", {"app_workers": 500},
      ["app_workers=500 do not fit", "the host has 1024 MiB", "app_allow_overcommit"]),
     ("no sites at all", {"caddy_sites": []}, ["caddy_sites is empty"]),

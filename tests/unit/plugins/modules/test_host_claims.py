@@ -10,6 +10,7 @@ TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retr
    0: 00000000:01BB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0
    1: 0100007F:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2222 1 0
    2: 0100007F:1F40 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 3333 1 0
+   3: 0100007F:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1 0
 """
 
 
@@ -25,8 +26,10 @@ def make_proc(root):
 
 
 def test_only_listening_sockets_count_with_their_holders(tmp_path):
-    assert hc.listening_inodes(TCP.splitlines()) == {"1111": 443, "2222": 8000}
-    assert hc.listening_ports(str(make_proc(tmp_path / "proc"))) == {"443": ["caddy"], "8000": ["systemd"]}
+    assert hc.listening_inodes(TCP.splitlines()) == {"1111": (443, 0), "2222": (8000, 0), "4444": (5432, 0)}
+    # 5432's process hides its fds: its socket's user is named instead.
+    assert hc.listening_ports(str(make_proc(tmp_path / "proc"))) == {
+        "443": ["caddy"], "8000": ["systemd"], "5432": ["a process of user root"]}
 
 
 def test_claims_and_units_of_this_collection(tmp_path):
