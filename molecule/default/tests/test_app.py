@@ -156,6 +156,14 @@ def releases(host):
     return lambda: sorted(host.check_output("ls /opt/%s/releases" % APP).split())
 
 
+def test_a_rerun_needs_no_package_index(host):
+    """Nothing changed: no install, no uv download, no request to the index;
+    an index nobody answers on (loopback, port 9) cannot fail it."""
+    result = deploy(extra_vars={"app_pip_index_url": "http://127.0.0.1:9/simple"})
+    assert result.returncode == 0, why(result)
+    assert "changed=0" in result.stdout, result.stdout[-3000:]
+
+
 def test_new_release_deploys_and_keeps_the_old(host, releases, tmp_path):
     before = releases()
     first = host.file("/opt/%s/current" % APP).linked_to
