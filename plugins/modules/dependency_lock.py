@@ -245,7 +245,10 @@ def from_uv(uv, lock_dir, app_dir):
     result = subprocess.run(argv, cwd=lock_dir, capture_output=True, text=True, check=False,
                             env=dict(os.environ, UV_NO_PROGRESS="1"))
     if result.returncode != 0:
-        if "needs to be updated" in result.stderr:
+        # A lock that matches its project is checked without the network; one
+        # that does not either says so or, when the change names a package uv
+        # has not cached, fails to resolve offline.
+        if "needs to be updated" in result.stderr or "network was disabled" in result.stderr:
             raise LockError("%s is stale: it does not match its pyproject.toml. Refresh it with `uv lock` in %s, "
                             "test, and commit it" % (os.path.join(lock_dir, "uv.lock"), lock_dir))
         raise LockError("uv export in %s failed: %s" % (lock_dir, result.stderr.strip()[-800:]))
