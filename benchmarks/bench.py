@@ -34,7 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(HERE)
 IMAGE = "asgi-deploy/debian12:latest"
 NETWORK = "asgi-bench"
-APP, UNIT, SOCKET = "example", "example.service", "/run/example/example.sock"
+# A fresh deploy serves from slot blue; SOCKET is the stable path, a link to its socket.
+APP, SLOT, UNIT, SOCKET = "example", "example@blue", "example@blue.service", "/run/example/example.sock"
 ROOT_CA = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
 CONTAINER_MEMORY_MB = 1024
 WORKDIR = os.path.join(PROJECT, ".tmp", "bench")
@@ -273,17 +274,19 @@ UDS_UNIT = "example-uds.service"
 def use_uds_unit(host):
     """The same service without its socket unit: uvicorn binds the socket itself."""
     sh(host, " && ".join([
-        "sed -e '/^Requires=example.socket/d' -e 's/^After=example.socket /After=/'"
+        "sed -e '/^Requires=%s.socket/d' -e 's/^After=%s.socket /After=/'"
         " -e 's|--fd 3|--uds %s|' -e 's/^\\[Service\\]$/[Service]\\nRuntimeDirectory=example\\n"
-        "RuntimeDirectoryMode=0755/' /etc/systemd/system/%s > /etc/systemd/system/%s" % (SOCKET, UNIT, UDS_UNIT),
-        "systemctl daemon-reload", "systemctl stop example.socket %s" % UNIT, "rm -f %s" % SOCKET,
+        "RuntimeDirectoryMode=0755/' /etc/systemd/system/%s > /etc/systemd/system/%s"
+        % (SLOT, SLOT, SOCKET, UNIT, UDS_UNIT),
+        "systemctl daemon-reload", "systemctl stop %s.socket %s" % (SLOT, UNIT), "rm -f %s" % SOCKET,
         "systemctl start %s" % UDS_UNIT]))
     wait_healthy(host)
 
 
 def use_socket_unit(host):
-    sh(host, "systemctl stop %s; rm -f /etc/systemd/system/%s; systemctl daemon-reload; "
-             "systemctl start example.socket %s" % (UDS_UNIT, UDS_UNIT, UNIT))
+    sh(host, "systemctl stop %s; rm -f /etc/systemd/system/%s %s; systemctl daemon-reload; "
+             "systemctl start %s.socket %s; ln -s /run/example/blue.sock %s"
+             % (UDS_UNIT, UDS_UNIT, SOCKET, SLOT, UNIT, SOCKET))
     wait_healthy(host)
 
 

@@ -19,7 +19,11 @@ author:
   - asgi.deploy contributors (@asgi-deploy)
 options:
   app_name:
-    description: The app's name; its unit is C(<app_name>.service).
+    description:
+      - The app's name. Its serving unit is the slot the stable socket path
+        C(/run/<app_name>/<app_name>.sock) links to (C(<app_name>@blue.service)
+        or C(<app_name>@green.service)), or C(<app_name>.service) on a host of
+        the single-slot layout.
     type: str
     required: true
   web_server:
@@ -105,6 +109,16 @@ def cpu_times():
     return sum(fields), idle
 
 
+def serving_unit(app_name, run_dir="/run"):
+    """The service of the slot the app's stable socket path links to."""
+    link = os.path.join(run_dir, app_name, app_name + ".sock")
+    if os.path.islink(link):
+        slot = os.path.basename(os.readlink(link))
+        if slot.endswith(".sock"):
+            return "%s@%s.service" % (app_name, slot[:-len(".sock")])
+    return app_name + ".service"
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -116,12 +130,11 @@ def main():
     )
     params = module.params
     systemctl = module.get_bin_path("systemctl", required=True)
-    rc, out, err = module.run_command([systemctl, "show", "--property=MainPID", "--value",
-                                       params["app_name"] + ".service"])
+    unit = serving_unit(params["app_name"])
+    rc, out, err = module.run_command([systemctl, "show", "--property=MainPID", "--value", unit])
     main_pid = int(out.strip() or 0) if rc == 0 else 0
     if main_pid == 0:
-        module.fail_json(msg="utilization_facts: %s.service is not running %s"
-                         % (params["app_name"], err.strip()))
+        module.fail_json(msg="utilization_facts: %s is not running %s" % (unit, err.strip()))
 
     before = cpu_times()
     time.sleep(max(0.1, params["sample_seconds"]))
