@@ -9,8 +9,8 @@ import subprocess
 import time
 
 import pytest
-from asgi_testlib import (CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, booted, deploy, main_pid, other_host, probe,
-                          restore_when_not_serving, wait_for, why)
+from asgi_testlib import (CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, booted, deploy, live_unit, main_pid, other_host,
+                          probe, restore_when_not_serving, row_ids, wait_for, why)
 
 APPS = ["asgi-cluster-app1", "asgi-cluster-app2"]
 URL = ["--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST]
@@ -34,15 +34,20 @@ def leaves_fleet_serving(host, apps, db):
 
     def serving():
         return (db.run("systemctl is-active postgresql").rc == 0
-                and all(app.run("systemctl is-active example.service").rc == 0 for app in apps.values())
+                and all(app.run("systemctl is-active %s" % unit(app)).rc == 0 for app in apps.values())
                 and probe(host, *URL, "--count", "1", "--timeout", "5")["failed"] == 0)
 
     def redeploy():
         db.run("systemctl start postgresql")
         for app in apps.values():
-            app.run("systemctl reset-failed example.service")
+            app.run("systemctl reset-failed %s" % unit(app))
         return deploy()
-    restore_when_not_serving(serving, redeploy, "example.service")
+    restore_when_not_serving(serving, redeploy, "the app hosts' example service")
+
+
+def unit(app, kind="service"):
+    """The serving slot's unit on an app host."""
+    return live_unit(app, "example", kind)
 
 
 def current(app):
@@ -55,12 +60,19 @@ def migration_runs(db):
 
 
 def loop(host):
-    return BackgroundLoop(host, *URL, "--count", "100000", "--interval", "0.02", "--duration", "600")
+    """Users through the edge: GETs, and every fourth request a POST that writes a row."""
+    return BackgroundLoop(host, *URL, "--post-every", "4", "--concurrency", "2", "--count", "100000",
+                          "--interval", "0.02", "--duration", "600")
+
+
+def stored_ids(db):
+    return row_ids(db, "runuser -u postgres -- psql -tA -d app -c 'select id from items'")
 
 
 def report(what, summary):
-    print("%s: sent %d, failed %d, retried by the client %d, worst %.2fs"
-          % (what, summary["sent"], summary["failed"], summary["retried"], summary["max_latency"] or 0))
+    print("%s: sent %s, failed %s, retried by the client %d, worst %.2fs, p99 %.3fs, releases %s"
+          % (what, summary["sent_by_method"], summary["failed_by_method"], summary["retried"],
+             summary["max_latency"] or 0, summary["p99"] or 0, summary["releases"]))
 
 
 def test_edge_balances_across_both_app_hosts(host):
@@ -105,22 +117,27 @@ def test_database_listens_only_for_the_app_hosts(host, db):
 
 
 def test_rolling_deploy_drops_no_request(host, apps, db, tmp_path, fault):
-    fault.fault, fault.expected = "rolling deploy to 2 app hosts under load", "0 failed requests"
+    fault.fault, fault.expected = "rolling deploy to 2 app hosts, GET+POST load", "0 failed; every acknowledged row stored"
     before = {name: current(app) for name, app in apps.items()}
     running = loop(host)
     src = app_copy(tmp_path, write={"VERSION": "2\n"})
     result = deploy(extra_vars={"app_src": src}, args=["-v"])
     summary = running.stop()
     report("rolling deploy of release 2", summary)
-    fault.observed = "%d failed of %d, worst %.1f s" % (summary["failed"], summary["sent"], summary["max_latency"] or 0)
+    fault.observed = "%d failed of %d (%d POST), worst %.2f s, p99 %.3f s" % (
+        summary["failed"], summary["sent"], summary["sent_by_method"].get("POST", 0), summary["max_latency"] or 0,
+        summary["p99"] or 0)
     assert result.returncode == 0, why(result)
     assert summary["failed"] == 0, summary
+    assert not set(summary["posted_ids"]) - stored_ids(db)
     after = {name: current(app) for name, app in apps.items()}
     assert len(set(after.values())) == 1 and set(after.values()).isdisjoint(before.values())
     assert migration_runs(db) == 2
     assert switched_hosts(result.stdout) == set(APPS)
-    # The first batch (app1) watched the new release for its stable period; app2 did not wait again.
-    assert stable_periods(result.stdout) == {"asgi-cluster-app1": 5, "asgi-cluster-app2": 0}
+    # Each host's preflight watched the new release for its stable period (at
+    # once, before the switch); the switch's own check did not wait again.
+    periods = stable_periods(result.stdout)
+    assert set(periods) == set(APPS) and all(gates[0] == 5 and not any(gates[1:]) for gates in periods.values()), periods
 
 
 def switched_hosts(output):
@@ -135,20 +152,21 @@ def switched_hosts(output):
 
 
 def stable_periods(output):
-    """Seconds each host's health gate watched the release, from the output at -v."""
+    """Seconds each host's health gates watched the release, in order, from the output at -v."""
     found = {}
     for line in output.splitlines():
         match = re.match(r"ok: \[([^]]+)\] => (\{.*\})$", line)
         if match and '"main_pid"' in match.group(2):
-            found[match.group(1)] = json.loads(match.group(2))["stable"]
+            found.setdefault(match.group(1), []).append(json.loads(match.group(2))["stable"])
     return found
 
 
 def test_failed_migration_restarts_nothing(host, apps, db, tmp_path, fault):
     fault.fault, fault.expected = "migration fails halfway", "no restart, earlier data intact, 0 failed"
     serving = {name: current(app) for name, app in apps.items()}
-    pids = {name: main_pid(app, "example.service") for name, app in apps.items()}
+    pids = {name: main_pid(app, unit(app)) for name, app in apps.items()}
     runs = migration_runs(db)
+    rows_before = stored_ids(db)
     running = loop(host)
     src = app_copy(tmp_path, write={"migrations/versions/0002_broken.py": (
         'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n'
@@ -160,19 +178,19 @@ def test_failed_migration_restarts_nothing(host, apps, db, tmp_path, fault):
     assert "migration broken on purpose" in result.stdout
     assert summary["failed"] == 0, summary
     assert {name: current(app) for name, app in apps.items()} == serving
-    assert {name: main_pid(app, "example.service") for name, app in apps.items()} == pids
+    assert {name: main_pid(app, unit(app)) for name, app in apps.items()} == pids
     # It ran once and failed; what earlier migrations wrote is intact.
     assert migration_runs(db) == runs + 1
     assert db.check_output("runuser -u postgres -- psql -tA -d app -c 'select version_num from alembic_version'") == "0001"
-    assert db.check_output("runuser -u postgres -- psql -tA -d app -c 'select count(*) from items'") == "2"
-    fault.observed = "stopped before any restart; schema 0001, 2 items; %d failed of %d" % (
+    assert rows_before | set(summary["posted_ids"]) <= stored_ids(db)
+    fault.observed = "stopped before any switch; schema 0001, every row kept; %d failed of %d" % (
         summary["failed"], summary["sent"])
 
 
 def test_failed_health_check_on_app1_leaves_app2_alone(host, apps, tmp_path, fault):
-    fault.fault, fault.expected = "health check fails on app1 only", "app1 rolled back, app2 untouched"
+    fault.fault, fault.expected = "health check fails on app1 only", "preflight stops it everywhere; 0 requests reach it"
     serving = {name: current(app) for name, app in apps.items()}
-    app2_pid = main_pid(apps["asgi-cluster-app2"], "example.service")
+    app2_pid = main_pid(apps["asgi-cluster-app2"], unit(apps["asgi-cluster-app2"]))
     running = loop(host)
     src = app_copy(tmp_path, replace={"app/main.py": (
         'def health():\n',
@@ -182,18 +200,21 @@ def test_failed_health_check_on_app1_leaves_app2_alone(host, apps, tmp_path, fau
     summary = running.stop()
     report("release failing its health check on app1", summary)
     assert result.returncode != 0
-    assert "Rolled back to release %s" % serving["asgi-cluster-app1"] in result.stdout
+    assert "%s still serves; no user request reached the new one" % serving["asgi-cluster-app1"] in result.stdout
+    assert "failed it on\nasgi-cluster-app1" in result.stdout or "failed it on asgi-cluster-app1" in result.stdout
     assert summary["failed"] == 0, summary
+    assert set(summary["releases"]) == set(serving.values()), summary
     assert {name: current(app) for name, app in apps.items()} == serving
-    assert main_pid(apps["asgi-cluster-app2"], "example.service") == app2_pid
-    fault.observed = "rollout stopped at app1; %d failed of %d" % (summary["failed"], summary["sent"])
+    assert main_pid(apps["asgi-cluster-app2"], unit(apps["asgi-cluster-app2"])) == app2_pid
+    fault.observed = "no host switched; %d requests, 0 failed, all from the serving release" % summary["sent"]
 
 
 def test_stopped_app_host_is_routed_around(host, apps, fault):
     fault.fault, fault.expected = "one app host down", "edge routes around it, 0 failed"
     app2 = apps["asgi-cluster-app2"]
     # Stopping only the service would not do: its socket would start it again.
-    app2.run_expect([0], "systemctl stop example.socket example.service")
+    units = "%s %s" % (unit(app2, "socket"), unit(app2))
+    app2.run_expect([0], "systemctl stop " + units)
     try:
         summary = probe(host, *URL, "--count", "100", "--interval", "0.02")
         report("app2 stopped", summary)
@@ -201,25 +222,45 @@ def test_stopped_app_host_is_routed_around(host, apps, fault):
         assert probe_hosts(host) == {"asgi-cluster-app1"}
         fault.observed = "%d failed of %d, all from app1" % (summary["failed"], summary["sent"])
     finally:
-        app2.run_expect([0], "systemctl start example.socket example.service")
+        app2.run_expect([0], "systemctl start " + units)
 
 
 def test_deploy_switches_only_the_host_that_needs_it(host, apps, tmp_path):
     serving = {name: current(app) for name, app in apps.items()}
-    app1_pid = main_pid(apps["asgi-cluster-app1"], "example.service")
-    apps["asgi-cluster-app2"].run_expect([0], "systemctl stop example.socket example.service")
+    app1_pid = main_pid(apps["asgi-cluster-app1"], unit(apps["asgi-cluster-app1"]))
+    app2 = apps["asgi-cluster-app2"]
+    app2.run_expect([0], "systemctl stop %s %s" % (unit(app2, "socket"), unit(app2)))
     # The same source as release 2, which both hosts serve: the same release id.
     result = deploy(extra_vars={"app_src": app_copy(tmp_path, write={"VERSION": "2\n"})})
     assert result.returncode == 0, why(result)
     assert {name: current(app) for name, app in apps.items()} == serving
     # app2 is started again in the rolling switch; app1, with nothing to do, is only checked.
     assert switched_hosts(result.stdout) == {"asgi-cluster-app2"}
-    assert apps["asgi-cluster-app2"].service("example.service").is_running
-    assert main_pid(apps["asgi-cluster-app1"], "example.service") == app1_pid
+    assert app2.service(unit(app2)).is_running
+    assert main_pid(apps["asgi-cluster-app1"], unit(apps["asgi-cluster-app1"])) == app1_pid
     assert probe_hosts(host) == set(APPS)
 
 
-def test_rollback_returns_every_host_to_the_previous_release(host, apps):
+def test_listen_port_taken_fails_before_any_change(host, apps, fault):
+    fault.fault, fault.expected = "new app_tcp_port already in use on app1", "refused before any change; still serving"
+    app1 = apps["asgi-cluster-app1"]
+    serving = {name: current(app) for name, app in apps.items()}
+    pids = {name: main_pid(app, unit(app)) for name, app in apps.items()}
+    app1.run_expect([0], "systemd-run --unit asgi-squatter python3 -m http.server 8765 --bind 0.0.0.0")
+    try:
+        assert wait_for(lambda: app1.socket("tcp://0.0.0.0:8765").is_listening, 30)
+        result = deploy(extra_vars={"app_tcp_port": 8765})
+    finally:
+        app1.run("systemctl stop asgi-squatter")
+    assert result.returncode != 0
+    assert "8765" in why(result), why(result)
+    assert {name: current(app) for name, app in apps.items()} == serving
+    assert {name: main_pid(app, unit(app)) for name, app in apps.items()} == pids
+    assert probe(host, *URL, "--count", "20")["failed"] == 0
+    fault.observed = "refused: %s" % next(line for line in why(result).splitlines() if "8765" in line)[:160]
+
+
+def test_rollback_returns_every_host_to_the_previous_release(host, apps, db):
     serving = {name: current(app) for name, app in apps.items()}
     previous = {name: os.path.basename(app.file("/opt/example/previous").linked_to) for name, app in apps.items()}
     running = loop(host)
@@ -228,6 +269,7 @@ def test_rollback_returns_every_host_to_the_previous_release(host, apps):
     report("rollback", summary)
     assert result.returncode == 0, why(result)
     assert summary["failed"] == 0, summary
+    assert not set(summary["posted_ids"]) - stored_ids(db)
     assert {name: current(app) for name, app in apps.items()} == previous
     assert set(previous.values()).isdisjoint(serving.values())
 
@@ -235,7 +277,7 @@ def test_rollback_returns_every_host_to_the_previous_release(host, apps):
 def test_database_down_at_deploy_time(host, apps, db, tmp_path, fault):
     fault.fault, fault.expected = "database unreachable at deploy", "clear failure, no host switched"
     serving = {name: current(app) for name, app in apps.items()}
-    pids = {name: main_pid(app, "example.service") for name, app in apps.items()}
+    pids = {name: main_pid(app, unit(app)) for name, app in apps.items()}
     db.run_expect([0], "systemctl stop postgresql")
     try:
         # As when the database is not this playbook's to manage (a hosted one):
@@ -245,11 +287,15 @@ def test_database_down_at_deploy_time(host, apps, db, tmp_path, fault):
     finally:
         db.run_expect([0], "systemctl start postgresql")
     assert result.returncode != 0
-    assert "migration" in result.stdout and "Connection refused" in result.stdout, why(result)
+    # The new release's health path reads the database: its preflight fails
+    # first, with the database's error, before the migration would.
+    assert "Connection refused" in result.stdout, why(result)
+    assert "no user request reached the new one" in result.stdout or "no host was switched" in result.stdout
     assert {name: current(app) for name, app in apps.items()} == serving
-    assert {name: main_pid(app, "example.service") for name, app in apps.items()} == pids
+    assert {name: main_pid(app, unit(app)) for name, app in apps.items()} == pids
     assert wait_for(lambda: probe(host, *URL, "--count", "5")["failed"] == 0, 60)
-    fault.observed = "migration failed: Connection refused; no restart, serving after the database is back"
+    fault.observed = "%s: Connection refused; no host switched, serving after the database is back" % (
+        "preflight failed" if "no user request reached" in result.stdout else "migration failed")
 
 
 def docker(*args):
@@ -275,8 +321,8 @@ def test_fleet_reboot_database_last(host, apps, db, fault):
     assert wait_for(lambda: probe(host, *items, "--count", "10")["failed"] == 0, 120)
     serving_at = time.monotonic() - start
     for app in apps.values():
-        assert app.service("example.service").is_running
-        assert app.check_output("systemctl show -p NRestarts --value example.service") == "0"
+        assert app.service(unit(app)).is_running
+        assert app.check_output("systemctl show -p NRestarts --value %s" % unit(app)) == "0"
     assert wait_for(lambda: probe_hosts(host) == set(APPS), 120)
     print("fleet reboot: apps+edge up %.1fs, database up %.1fs, /items through the edge %.1fs"
           % (booted_at, db_at, serving_at))

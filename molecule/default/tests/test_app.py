@@ -6,22 +6,30 @@ import json
 import os
 import re
 import shlex
+import subprocess
 import sys
 import time
 import tomllib
 
 import pytest
-from asgi_testlib import (PROJECT, app_copy, booted, deploy, healthy, install_probe, main_pid, probe,
-                          restart_container, restore_when_not_serving, wait_for, why, worker_pids)
+from asgi_testlib import (CADDY_ROOT_ON_HOST, PROJECT, BackgroundLoop, app_copy, booted, deploy, env_file, healthy,
+                          install_probe, live_unit, main_pid, probe, restart_container, restore_when_not_serving,
+                          row_ids, wait_for, why, worker_pids)
 
 sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
 from uvicorn_workers import uvicorn_workers  # noqa: E402
 
 APP = "example"
-UNIT = APP + ".service"
+
+
+def unit(host):
+    """The serving slot's service."""
+    return live_unit(host, APP)
+
+
 SOCKET = "/run/%s/%s.sock" % (APP, APP)
 # The container's limits, from molecule.yml.
-CONTAINER_MEMORY_MB = 1024
+CONTAINER_MEMORY_MB = 2048
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +44,9 @@ def leaves_host_serving(host, probe_installed):
     yield
 
     def redeploy():
-        host.run("systemctl reset-failed %s" % UNIT)
+        host.run("systemctl reset-failed %s" % unit(host))
         return deploy()
-    restore_when_not_serving(lambda: healthy(host, SOCKET), redeploy, UNIT)
+    restore_when_not_serving(lambda: healthy(host, SOCKET), redeploy, unit(host))
 
 
 def cpus(host):
@@ -56,24 +64,24 @@ def migration_runs(host):
 
 
 def test_units_enabled_and_active(host):
-    for unit in (APP + ".socket", UNIT):
-        service = host.service(unit)
-        assert service.is_enabled, unit
-        assert service.is_running, unit
+    for name in (live_unit(host, APP, "socket"), unit(host)):
+        service = host.service(name)
+        assert service.is_enabled, name
+        assert service.is_running, name
 
 
 def test_runs_as_its_own_user(host):
     assert host.user(APP).shell == "/usr/sbin/nologin"
-    assert host.process.get(pid=main_pid(host, UNIT)).user == APP
+    assert host.process.get(pid=main_pid(host, unit(host))).user == APP
 
 
 def test_worker_count_follows_the_container_limit(host):
     workers = expected_workers(host)
-    assert workers == len(worker_pids(host, UNIT)) >= 2
+    assert workers == len(worker_pids(host, unit(host))) >= 2
 
 
 def test_memory_max_comes_from_the_same_budget(host):
-    memory_max = int(host.check_output("systemctl show -p MemoryMax --value %s" % UNIT))
+    memory_max = int(host.check_output("systemctl show -p MemoryMax --value %s" % unit(host)))
     assert memory_max == (expected_workers(host) * 128 + 64) * 1024 * 1024
 
 
@@ -91,7 +99,7 @@ def test_migration_ran_once(host):
 
 
 def test_env_file_is_not_world_readable(host):
-    env = host.file("/etc/%s/env" % APP)
+    env = host.file(env_file(host, APP))
     assert env.user == "root" and env.group == APP and env.mode == 0o640
 
 
@@ -100,41 +108,41 @@ def test_release_code_is_not_writable_by_the_app(host):
 
 
 def test_hardening_exposure(host):
-    line = host.check_output("systemd-analyze security %s | tail -1" % UNIT)
-    score = float(line.split("level for %s:" % UNIT)[1].split()[0])
+    line = host.check_output("systemd-analyze security %s | tail -1" % unit(host))
+    score = float(line.split("level for %s:" % unit(host))[1].split()[0])
     print("systemd-analyze security exposure:", score)
     assert score <= 2.5
 
 
 def test_kill_main_process_comes_back(host, fault):
     fault.fault, fault.expected = "kill -9 uvicorn main process", "systemd restarts it (Restart=always), serving"
-    before = main_pid(host, UNIT)
-    restarts = int(host.check_output("systemctl show -p NRestarts --value %s" % UNIT))
+    before = main_pid(host, unit(host))
+    restarts = int(host.check_output("systemctl show -p NRestarts --value %s" % unit(host)))
     host.run("kill -9 %d" % before)
     start = time.monotonic()
     # Generous: the verdict is that systemd brought it back, not how fast this machine is.
-    assert wait_for(lambda: main_pid(host, UNIT) not in (0, before) and healthy(host, SOCKET), 120)
-    assert int(host.check_output("systemctl show -p NRestarts --value %s" % UNIT)) == restarts + 1
+    assert wait_for(lambda: main_pid(host, unit(host)) not in (0, before) and healthy(host, SOCKET), 120)
+    assert int(host.check_output("systemctl show -p NRestarts --value %s" % unit(host))) == restarts + 1
     fault.observed = "restarted once by systemd, serving again after %.1f s" % (time.monotonic() - start)
     print("back after kill -9 of the main process: %.1fs" % (time.monotonic() - start))
 
 
 def test_kill_worker_is_replaced(host, fault):
     fault.fault, fault.expected = "kill -9 one worker", "uvicorn replaces it, main process kept"
-    workers = worker_pids(host, UNIT)
-    main = main_pid(host, UNIT)
+    workers = worker_pids(host, unit(host))
+    main = main_pid(host, unit(host))
     host.run("kill -9 %d" % workers[0])
     start = time.monotonic()
-    assert wait_for(lambda: len(worker_pids(host, UNIT)) == len(workers)
-                    and workers[0] not in worker_pids(host, UNIT), 30)
-    assert main_pid(host, UNIT) == main
+    assert wait_for(lambda: len(worker_pids(host, unit(host))) == len(workers)
+                    and workers[0] not in worker_pids(host, unit(host)), 30)
+    assert main_pid(host, unit(host)) == main
     fault.observed = "%d workers again after %.1f s, same main" % (len(workers), time.monotonic() - start)
 
 
 def test_restart_under_load_drops_nothing(host, fault):
     fault.fault, fault.expected = "2 restarts under load (socket)", "0 failed of 400"
     summary = probe(host, "--unix", SOCKET, "--path", "/pid", "--count", "400", "--interval", "0.01",
-                    "--during", "'systemctl restart %s && sleep 1 && systemctl restart %s'" % (UNIT, UNIT))
+                    "--during", "'systemctl restart %s && sleep 1 && systemctl restart %s'" % (unit(host), unit(host)))
     print("restart under load:", summary)
     fault.observed = "%d failed of %d, worst %s s" % (summary["failed"], summary["sent"], summary.get("max_latency"))
     assert summary["during_rc"] == 0, summary
@@ -147,7 +155,7 @@ def test_reboot_comes_back_without_ansible(host, fault):
     restart_container(host.backend.get_hostname())
     assert wait_for(lambda: booted(host), 300)
     assert wait_for(lambda: healthy(host, SOCKET), 60)
-    assert len(worker_pids(host, UNIT)) == expected_workers(host)
+    assert len(worker_pids(host, unit(host))) == expected_workers(host)
     fault.observed = "serving %.1f s after the restart began" % (time.monotonic() - start)
 
 
@@ -164,17 +172,44 @@ def test_a_rerun_needs_no_package_index(host):
     assert "changed=0" in result.stdout, result.stdout[-3000:]
 
 
-def test_new_release_deploys_and_keeps_the_old(host, releases, tmp_path):
-    before = releases()
+# Users through Caddy: GETs and POSTs that write rows, from the host itself.
+USERS = ("--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST, "--post-every", "4",
+         "--concurrency", "4", "--interval", "0.01", "--count", "100000", "--duration", "800")
+
+
+def stored_ids(host):
+    return row_ids(host, "python3 -c \"import sqlite3; [print(r[0]) for r in "
+                         "sqlite3.connect('/var/lib/%s/example.db').execute('select id from items')]\"" % APP)
+
+
+def test_restarts_a_new_release_and_a_rollback_fail_no_request(host, releases, tmp_path, fault):
+    fault.fault = "3 restarts, a new release, a rollback, under GET+POST load"
+    fault.expected = "0 failed of either method; every acknowledged row stored"
     first = host.file("/opt/%s/current" % APP).linked_to
-    src = app_copy(tmp_path, write={"VERSION": "2\n"})
-    result = deploy(extra_vars={"app_src": src})
-    assert result.returncode == 0, why(result)
-    current = host.file("/opt/%s/current" % APP).linked_to
-    assert current != first
-    assert set(before) < set(releases())
-    summary = probe(host, "--unix", SOCKET, "--count", "20")
-    assert summary["releases"] == {os.path.basename(current): 20}, summary
+    loop = BackgroundLoop(host, *USERS)
+    steps = []
+    try:
+        for restart in range(1, 4):
+            steps.append(("restart %d" % restart, deploy(extra_vars={"app_restart": True})))
+        steps.append(("release", deploy(extra_vars={"app_src": app_copy(tmp_path, write={"VERSION": "2\n"})})))
+        new = host.file("/opt/%s/current" % APP).linked_to
+        steps.append(("rollback", deploy("playbooks/rollback.yml")))
+    finally:
+        summary = loop.stop()
+    for name, result in steps:
+        assert result.returncode == 0, (name, why(result))
+    posted = summary.pop("posted_ids")
+    print("under load:", summary)
+    fault.observed = "%d GET + %d POST, failed %s, worst %.2f s, p99 %.3f s" % (
+        summary["sent_by_method"].get("GET", 0), summary["sent_by_method"].get("POST", 0),
+        summary["failed_by_method"] or 0, summary["max_latency"], summary["p99"])
+    assert summary["failed"] == 0, summary
+    assert summary["sent_by_method"].get("POST", 0) > 100, summary
+    assert not set(posted) - stored_ids(host)
+    # The release was new, and the rollback put the first one back.
+    assert new != first and host.file("/opt/%s/current" % APP).linked_to == first
+    assert set(summary["releases"]) == {os.path.basename(first), os.path.basename(new)}
+    assert os.path.basename(new) in releases()
     assert migration_runs(host) == 2
 
 
@@ -182,7 +217,7 @@ def test_release_that_cannot_import_never_replaces_the_running_one(host, release
     fault.fault = "release crashes at start (import error)"
     fault.expected = "deploy fails showing the error, nothing restarted"
     serving = host.file("/opt/%s/current" % APP).linked_to
-    pid = main_pid(host, UNIT)
+    pid = main_pid(host, unit(host))
     before = releases()
     src = app_copy(tmp_path, write={"app/main.py": "import no_such_module_here\n"})
     result = deploy(extra_vars={"app_src": src})
@@ -191,30 +226,60 @@ def test_release_that_cannot_import_never_replaces_the_running_one(host, release
     assert "nothing was restarted" in result.stdout
     assert "no_such_module_here" in result.stdout
     assert host.file("/opt/%s/current" % APP).linked_to == serving
-    assert main_pid(host, UNIT) == pid
+    assert main_pid(host, unit(host)) == pid
     assert releases() == before
     assert healthy(host, SOCKET)
     fault.observed = "failed with the ImportError; same main process, old release serving"
 
 
-def test_release_that_fails_its_health_check_rolls_back(host, releases, tmp_path, fault):
-    fault.fault, fault.expected = "release fails its health check", "rolled back, error shown"
+def test_release_failing_its_health_check_never_serves_a_user(host, releases, tmp_path, fault):
+    fault.fault, fault.expected = "release's health path answers 500", "preflight fails; 0 user requests reach it"
     serving = host.file("/opt/%s/current" % APP).linked_to
     before = releases()
     src = app_copy(tmp_path, replace={"app/main.py": (
         'return {"status": "ok", "release": RELEASE}',
         'raise RuntimeError("health check broken on purpose")')})
-    result = deploy(extra_vars={"app_src": src, "app_health_timeout": 10})
+    loop = BackgroundLoop(host, *USERS)
+    try:
+        result = deploy(extra_vars={"app_src": src, "app_health_timeout": 10})
+    finally:
+        summary = loop.stop()
+    summary.pop("posted_ids")
+    print("under load:", summary)
     assert result.returncode != 0
-    assert "Rolled back to release" in result.stdout
-    assert os.path.basename(serving) in result.stdout
+    assert "%s still serves; no user request reached the new one" % os.path.basename(serving) in result.stdout
     assert "health check broken on purpose" in result.stdout
     assert host.file("/opt/%s/current" % APP).linked_to == serving
     assert releases() == before
-    assert wait_for(lambda: healthy(host, SOCKET), 120)
-    summary = probe(host, "--unix", SOCKET, "--count", "10")
-    assert summary["releases"] == {os.path.basename(serving): 10}, summary
-    fault.observed = "failed with the app's error; previous release served 10/10"
+    # Every answer came from the serving release, and none failed.
+    assert summary["failed"] == 0 and set(summary["releases"]) == {os.path.basename(serving)}, summary
+    fault.observed = "failed with the app's error; %d requests, all from the serving release" % summary["sent"]
+
+
+def test_a_host_too_small_for_two_releases_stops_the_old_one_first(host, fault):
+    fault.fault = "restart where two releases do not fit in memory"
+    fault.expected = "old one leaves the path first; requests wait in Caddy; every acknowledged row stored"
+    name = host.backend.get_hostname()
+    # 1 GiB: 256 MiB reserve + 2 x 576 MiB (4 workers) does not fit.
+    subprocess.run(["docker", "update", "--memory", "1g", "--memory-swap", "1g", name], check=True, capture_output=True)
+    try:
+        loop = BackgroundLoop(host, *USERS[:-6], "--concurrency", "2", "--interval", "0.05", "--count", "100000",
+                              "--duration", "600")
+        try:
+            result = deploy(extra_vars={"app_restart": True})
+        finally:
+            summary = loop.stop()
+    finally:
+        subprocess.run(["docker", "update", "--memory", "%dm" % CONTAINER_MEMORY_MB,
+                        "--memory-swap", "%dm" % CONTAINER_MEMORY_MB, name], check=True, capture_output=True)
+    posted = summary.pop("posted_ids")
+    print("under load:", summary)
+    assert result.returncode == 0, why(result)
+    assert "does not fit beside the serving one in the 1024 MiB" in result.stdout
+    assert not set(posted) - stored_ids(host)
+    assert healthy(host, SOCKET)
+    fault.observed = "%d requests, %d failed (%s), worst %.1f s" % (
+        summary["sent"], summary["failed"], summary["failed_by_method"] or "none", summary["max_latency"])
 
 
 GREETER_TOKEN = "tok-3f9a1c77e2-do-not-print"
@@ -227,7 +292,7 @@ def test_an_app_laid_out_differently(host):
     assert GREETER_TOKEN not in result.stdout
     summary = probe(host, "--unix", "/run/greeter/greeter.sock", "--count", "20", "--concurrency", "2")
     assert summary["failed"] == 0, summary
-    assert len(worker_pids(host, "greeter.service")) == 2
+    assert len(worker_pids(host, live_unit(host, "greeter"))) == 2
     answer = host.check_output("python3 -c \"%s\"" % (
         "import http.client,socket;"
         "c=http.client.HTTPConnection('localhost');"
@@ -238,9 +303,9 @@ def test_an_app_laid_out_differently(host):
     # Only the backend folder was deployed
     assert not host.file("/opt/greeter/current/app/frontend").exists
     assert host.file("/opt/greeter/current/app/pyproject.toml").exists
-    env = host.file("/etc/greeter/env")
+    env = host.file(env_file(host, "greeter"))
     assert env.mode == 0o640 and env.group == "greeter"
-    assert GREETER_TOKEN not in host.check_output("systemctl show greeter.service")
+    assert GREETER_TOKEN not in host.check_output("systemctl show " + live_unit(host, "greeter") + "")
     # A uv workspace member: the root's uv.lock pins starlette below its newest release.
     assert installed(host, "greeter", "starlette") == locked_version(PROJECT + "/tests/apps/monorepo/uv.lock", "starlette")
     assert "starlette==" in host.file("/opt/greeter/current/requirements.lock").content_string

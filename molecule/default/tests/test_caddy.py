@@ -4,7 +4,7 @@ import http.client
 import subprocess
 import time
 
-from asgi_testlib import CADDY_ROOT, deploy, https_get, probe, tls_info, wait_for, why
+from asgi_testlib import CADDY_ROOT, deploy, https_get, live_slot, probe, tls_info, wait_for, why
 
 ROOT_ON_HOST = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
 # Published on the controller's loopback by molecule.yml.
@@ -120,7 +120,7 @@ def test_only_caddy_listens_on_tcp(host):
     """Public: Caddy's 80 and 443 only; its admin API on loopback; the app on its unix socket only."""
     listening = sorted(line.split()[3] for line in host.check_output("ss -Hltn").splitlines())
     assert listening == ["*:443", "*:80", "127.0.0.1:2019"], listening
-    assert "/run/example/example.sock" in host.check_output("ss -Hlx")
+    assert "/run/example/%s.sock" % live_slot(host, "example") in host.check_output("ss -Hlx")
 
 
 def test_kill_caddy_comes_back(host, fault):

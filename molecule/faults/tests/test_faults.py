@@ -11,11 +11,18 @@ import time
 
 import pytest
 
-from asgi_testlib import (CADDY_ROOT, PROJECT, app_copy, deploy, deploy_command, healthy, install_probe, main_pid,
-                          probe, restore_when_not_serving, wait_for, why, worker_pids)
+from asgi_testlib import (CADDY_ROOT, CADDY_ROOT_ON_HOST, PROJECT, BackgroundLoop, app_copy, deploy, deploy_command,
+                          env_file, healthy, install_probe, live_unit, main_pid, probe, restore_when_not_serving,
+                          wait_for, why, worker_pids)
 
 APP = "example"
-UNIT = APP + ".service"
+
+
+def unit(host):
+    """The serving slot's service."""
+    return live_unit(host, APP)
+
+
 SOCKET = "/run/%s/%s.sock" % (APP, APP)
 STATE = "/var/lib/" + APP
 # Published on the controller's loopback by molecule.yml.
@@ -104,9 +111,9 @@ def leaves_host_serving(host, probe_installed, good_src):
     yield
 
     def redeploy():
-        host.run("rm -f %s/filler; systemctl reset-failed %s" % (STATE, UNIT))
+        host.run("rm -f %s/filler; systemctl reset-failed %s" % (STATE, unit(host)))
         return run_deploy(good_src)
-    restore_when_not_serving(lambda: healthy(host, SOCKET), redeploy, UNIT)
+    restore_when_not_serving(lambda: healthy(host, SOCKET), redeploy, unit(host))
 
 
 def current(host):
@@ -129,7 +136,7 @@ def test_secret_is_nowhere_in_output_files_or_systemd(host, good_src, fault):
     fault.expected = "not in output, world-readable files, systemctl show"
     result = deploy(extra_vars=dict(BASE_VARS, app_src=good_src), args=["-v"])
     assert result.returncode == 0, why(result)
-    assert host.file("/etc/%s/env" % APP).content_string.count(SECRET) == 1
+    assert host.file(env_file(host, APP)).content_string.count(SECRET) == 1
     # -v took effect (results are printed), and the secret is in none of it.
     assert '"changed": true' in result.stdout
     assert SECRET not in result.stdout
@@ -142,7 +149,7 @@ def test_secret_is_nowhere_in_output_files_or_systemd(host, good_src, fault):
     host.run("rm -f /var/tmp/asgi-canary")
     leaks = host.run(scan)
     assert leaks.stdout == "", leaks.stdout
-    shown = host.run("systemctl show %s %s.socket; systemctl show-environment" % (UNIT, APP))
+    shown = host.run("systemctl show %s %s; systemctl show-environment" % (unit(host), live_unit(host, APP, "socket")))
     assert shown.rc == 0 and SECRET not in shown.stdout
     assert SECRET not in host.run("journalctl --no-pager -o cat").stdout
     fault.observed = "absent from %d lines of -v output, files, systemctl show, journal" % len(
@@ -190,7 +197,7 @@ def test_tls_scan(tmp_path, fault):
 
 
 def memory_limit_bytes(host):
-    return int(host.check_output("systemctl show -p MemoryMax --value %s" % UNIT))
+    return int(host.check_output("systemctl show -p MemoryMax --value %s" % unit(host)))
 
 
 def oom_kills(host, pid):
@@ -208,7 +215,7 @@ def oom_kills(host, pid):
 def test_worker_past_memory_max_is_replaced(host, fault):
     fault.fault, fault.expected = "a worker allocates past MemoryMax", "kernel kills it, others serve"
     limit_mb = memory_limit_bytes(host) // (1 << 20)
-    workers, main = worker_pids(host, UNIT), main_pid(host, UNIT)
+    workers, main = worker_pids(host, unit(host)), main_pid(host, unit(host))
     kills_before = oom_kills(host, main)
     # The hog's request dies with its worker; a loop of cheap requests runs
     # alongside it and must not lose one.
@@ -218,9 +225,9 @@ def test_worker_past_memory_max_is_replaced(host, fault):
                     "--during", '"%s"' % hog)
     print("memory hog of %d MiB (MemoryMax %d MiB) under load:" % (2 * limit_mb, limit_mb), summary)
     assert summary["failed"] == 0, summary
-    assert wait_for(lambda: len(worker_pids(host, UNIT)) == len(workers), 120)
-    after = worker_pids(host, UNIT)
-    assert main_pid(host, UNIT) == main
+    assert wait_for(lambda: len(worker_pids(host, unit(host))) == len(workers), 120)
+    after = worker_pids(host, unit(host))
+    assert main_pid(host, unit(host)) == main
     killed = set(workers) - set(after)
     assert len(killed) == 1, (workers, after)
     assert oom_kills(host, main) == kills_before + 1
@@ -245,18 +252,25 @@ def test_disk_full_on_state_directory(host, tmp_path, fault):
         "database or disk is full" if "database or disk is full" in result.stdout else "No space left")
 
 
-def test_release_crashing_after_serving_rolls_back(host, tmp_path, fault):
+def test_release_crashing_in_its_stable_period_never_serves_a_user(host, tmp_path, fault):
     fault.fault = "release kills uvicorn 4 s after starting"
-    fault.expected = "gate fails, app's error shown, rolled back"
+    fault.expected = "preflight fails, app's error shown; 0 user requests reach it"
     serving = current(host)
-    result = run_deploy(faults_app(tmp_path, crash=True, version="crash"))
+    loop = BackgroundLoop(host, "--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST, "--post-every", "4",
+                          "--concurrency", "4", "--interval", "0.01", "--count", "100000", "--duration", "600")
+    try:
+        result = run_deploy(faults_app(tmp_path, crash=True, version="crash"))
+    finally:
+        summary = loop.stop()
+    summary.pop("posted_ids")
+    print("under load:", summary)
     assert result.returncode != 0
     assert "crashing uvicorn on purpose" in result.stdout, why(result)
-    assert "Rolled back to release %s" % os.path.basename(serving) in result.stdout
+    assert "%s still serves; no user request reached the new one" % os.path.basename(serving) in result.stdout
     assert current(host) == serving
-    assert wait_for(lambda: healthy(host, SOCKET), 120)
+    assert summary["failed"] == 0 and set(summary["releases"]) == {os.path.basename(serving)}, summary
     assert serving_release(host) == os.path.basename(serving)
-    fault.observed = "deploy failed with the app's message; previous release serving"
+    fault.observed = "deploy failed with the app's message; %d requests, all from the serving release" % summary["sent"]
 
 
 # systemd's catalog id of "a start job for the unit finished successfully".
@@ -298,15 +312,15 @@ def test_crash_loop_stops_at_the_start_limit(host, tmp_path, fault):
     # verdict is systemd's rule on the starts it logged, not a count that
     # holds only at one speed.
     interval = 600
-    host.run("systemctl reset-failed %s" % UNIT)  # clears the start counter too
+    host.run("systemctl reset-failed %s" % unit(host))  # clears the start counter too
     since = host.check_output("date +%s")
     result = run_deploy(faults_app(tmp_path, crash=True, version="crash"), app_health_stable_sec=0,
                         app_start_limit_interval_sec=interval)
     assert result.returncode == 0, why(result)
-    assert wait_for(lambda: host.run("systemctl is-failed %s" % UNIT).stdout.strip() == "failed", interval)
-    burst = int(host.check_output("systemctl show -p StartLimitBurst --value %s" % UNIT))
-    starts = journal_times(host, since, MESSAGE_ID=STARTED, UNIT=UNIT)
-    refused = journal_times(host, since, "Start request repeated too quickly", UNIT=UNIT)
+    assert wait_for(lambda: host.run("systemctl is-failed %s" % unit(host)).stdout.strip() == "failed", interval)
+    burst = int(host.check_output("systemctl show -p StartLimitBurst --value %s" % unit(host)))
+    starts = journal_times(host, since, MESSAGE_ID=STARTED, UNIT=unit(host))
+    refused = journal_times(host, since, "Start request repeated too quickly", UNIT=unit(host))
     windows = start_windows(starts, interval)
     print("starts:", [round(t - starts[0], 1) for t in starts], "refused:", [round(t - starts[0], 1) for t in refused])
     assert all(len(window) <= burst for window in windows), windows
@@ -314,7 +328,7 @@ def test_crash_loop_stops_at_the_start_limit(host, tmp_path, fault):
     assert len(refused) == 1 and len(windows[-1]) == burst, (windows, refused)
     assert refused[0] - windows[-1][0] <= interval
     time.sleep(10)
-    assert host.run("systemctl is-failed %s" % UNIT).stdout.strip() == "failed"
+    assert host.run("systemctl is-failed %s" % unit(host)).stdout.strip() == "failed"
     recovered = run_deploy(faults_app(tmp_path / "good", version="after-crash-loop"))
     assert recovered.returncode == 0, why(recovered)
     assert wait_for(lambda: healthy(host, SOCKET), 120)
@@ -328,9 +342,9 @@ def test_ansible_killed_mid_deploy(host, tmp_path, fault):
     seed = int(os.environ.get("ASGI_FAULT_SEED", time.time()))
     rng = random.Random(seed)
     killed_at = []
-    # The first round is killed in the worst place: current already points at
-    # the new release, the service still runs the old one. The others at random.
-    for round_, kill_at in enumerate(["Write the service unit", None, None]):
+    # The first round is killed in the worst place: the new slot runs beside
+    # the old one, and the stable path is being moved. The others at random.
+    for round_, kill_at in enumerate(["Move the stable path to slot", None, None]):
         src = faults_app(tmp_path / str(round_), version="interrupted-%d" % round_)
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             json.dump(dict(BASE_VARS, app_src=src), handle)

@@ -44,44 +44,57 @@ def connection(args):
 RETRYABLE = (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)
 
 
-def attempt(args):
+def attempt(args, post=None):
     conn, path = connection(args)
     try:
-        conn.request("GET", path)
+        if post is None:
+            conn.request("GET", path)
+        else:
+            conn.request("POST", args.post_path, body=json.dumps(post),
+                         headers={"Content-Type": "application/json"})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
         conn.close()
 
 
-def one_request(args, results, lock):
+def one_request(args, results, lock, number):
     start = time.monotonic()
     retried = 0
+    # Every --post-every'th request writes a row; a POST is never retried, as
+    # a client cannot know whether a cut one ran.
+    post = {"name": "probe-%d" % number} if args.post_every and number % args.post_every == 0 else None
+    method = "GET" if post is None else "POST"
     try:
         try:
-            status, body = attempt(args)
+            status, body = attempt(args, post)
         except RETRYABLE:
-            if args.no_retry:
+            if args.no_retry or post is not None:
                 raise
             retried = 1
             status, body = attempt(args)
-        error = None if status == args.status else "status %d" % status
+        expected = args.status if post is None else 201
+        error = None if status == expected else "%s status %d" % (method, status)
         try:
             payload = json.loads(body)
         except ValueError:
             payload = {}
     except Exception as exc:  # every other failure counts, whatever its kind
-        status, error, payload = None, "%s: %s" % (type(exc).__name__, exc), {}
+        status, error, payload = None, "%s %s: %s" % (method, type(exc).__name__, exc), {}
     took = time.monotonic() - start
     with lock:
         results["sent"] += 1
         results["retried"] += retried
         results["latencies"].append(took)
+        results["sent_by_method"][method] += 1
         if error:
             results["failed"] += 1
+            results["failed_by_method"][method] += 1
             results["errors"][error] += 1
         else:
             results["ok"] += 1
+            if post is not None and isinstance(payload, dict) and "id" in payload:
+                results["posted_ids"].append(payload["id"])
             if isinstance(payload, dict):
                 if "pid" in payload:
                     results["pids"].add(payload["pid"])
@@ -106,6 +119,9 @@ def main():
     parser.add_argument("--stop-file", help="stop early once this file exists")
     parser.add_argument("--during", help="shell command to run once the loop has started")
     parser.add_argument("--during-delay", type=float, default=0.5)
+    parser.add_argument("--post-every", type=int, default=0,
+                        help="make every Nth request a POST of a new row to --post-path (0: none)")
+    parser.add_argument("--post-path", default="/items")
     parser.add_argument("--no-retry", action="store_true",
                         help="count a closed connection as failed at once (a request that must run once)")
     args = parser.parse_args()
@@ -113,9 +129,11 @@ def main():
         parser.error("--count must be between 1 and 100000")
 
     results = {"sent": 0, "ok": 0, "failed": 0, "retried": 0, "errors": collections.Counter(),
-               "pids": set(), "releases": collections.Counter(), "latencies": []}
+               "pids": set(), "releases": collections.Counter(), "latencies": [],
+               "sent_by_method": collections.Counter(), "failed_by_method": collections.Counter(),
+               "posted_ids": []}
     lock = threading.Lock()
-    remaining = iter(range(args.count))
+    remaining = iter(range(1, args.count + 1))
 
     deadline = time.monotonic() + args.duration
 
@@ -123,10 +141,10 @@ def main():
         return time.monotonic() > deadline or (args.stop_file and os.path.exists(args.stop_file))
 
     def worker():
-        for _request in remaining:
+        for number in remaining:
             if stopped():
                 return
-            one_request(args, results, lock)
+            one_request(args, results, lock, number)
             if args.interval:
                 time.sleep(args.interval)
 
@@ -147,10 +165,14 @@ def main():
         "failed": results["failed"],
         "retried": results["retried"],
         "errors": dict(results["errors"]),
+        "sent_by_method": dict(results["sent_by_method"]),
+        "failed_by_method": dict(results["failed_by_method"]),
+        "posted_ids": sorted(results["posted_ids"]),
         "pids": sorted(results["pids"]),
         "releases": dict(results["releases"]),
         "seconds": round(time.monotonic() - started, 2),
         "p50": round(latencies[len(latencies) // 2], 4) if latencies else None,
+        "p99": round(latencies[min(len(latencies) - 1, len(latencies) * 99 // 100)], 4) if latencies else None,
         "max_latency": round(latencies[-1], 4) if latencies else None,
         "during_rc": None if during is None else during.returncode,
         "during_output": None if during is None else (during.stdout + during.stderr)[-2000:],

@@ -124,6 +124,22 @@ def booted(host):
     return host.run("systemctl is-system-running").stdout.strip() in ("running", "degraded")
 
 
+def live_slot(host, app):
+    """The slot the app's stable socket path links to: 'blue', 'green' or ''."""
+    target = host.run("readlink /run/%s/%s.sock" % (app, app)).stdout.strip()
+    return os.path.basename(target)[:-len(".sock")] if target.endswith(".sock") else ""
+
+
+def live_unit(host, app, kind="service"):
+    """The unit of the serving slot, e.g. example@blue.service."""
+    return "%s@%s.%s" % (app, live_slot(host, app), kind)
+
+
+def env_file(host, app):
+    """The serving slot's environment file."""
+    return "/etc/%s/%s.env" % (app, live_slot(host, app))
+
+
 def main_pid(host, unit):
     return int(host.check_output("systemctl show -p MainPID --value %s" % unit))
 
@@ -188,6 +204,11 @@ class BackgroundLoop:
         self.host.run("touch %s" % self.stop_file)
         assert wait_for(lambda: self.host.run("systemctl is-active %s.service" % self.name).rc != 0, 120)
         return json.loads(self.host.file(self.output).content_string.strip().splitlines()[-1])
+
+
+def row_ids(host, command):
+    """The integers a command on the host prints, one per line: the ids of stored rows."""
+    return {int(line) for line in host.check_output(command).split()}
 
 
 def why(result):

@@ -28,12 +28,12 @@ STALE_LOCK = project_copy("monorepo", '["starlette>=0.37"]', '["starlette>=0.37"
 FUTURE_PYTHON = project_copy("poetry", 'requires-python = ">=3.11"', 'requires-python = ">=3.99"')
 
 # What a deploy would change: packages, accounts, units, release and config
-# folders, the Caddyfile, the claims, the release serving. Names and
+# folders, the Caddyfile, the claims, the release and the slot serving. Names and
 # contents, not times: Caddy and PostgreSQL run and touch their folders.
 STATE = ("(dpkg-query -W -f '${Package} ${Version}\\n'; getent passwd; getent group; "
          "ls -1a /opt /opt/example/releases /etc/systemd/system /etc /var/lib /etc/asgi-deploy/apps; "
-         "md5sum /etc/caddy/Caddyfile /etc/systemd/system/example.* /etc/asgi-deploy/apps/* /etc/example/env; "
-         "readlink /opt/example/current) 2>&1 | md5sum")
+         "md5sum /etc/caddy/Caddyfile /etc/systemd/system/example@* /etc/asgi-deploy/apps/* /etc/example/*.env; "
+         "readlink /opt/example/current /run/example/example.sock) 2>&1 | md5sum")
 SOCKET = "/run/example/example.sock"
 # Another site of the same host, for the cases that add one.
 SITE = {"domains": ["localhost"], "tls": "internal"}

@@ -8,12 +8,17 @@ import subprocess
 import sys
 import time
 
-from asgi_testlib import PROJECT, https_get, wait_for, worker_pids
+from asgi_testlib import PROJECT, https_get, live_unit, wait_for, worker_pids
 
 sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
 from uvicorn_workers import uvicorn_workers  # noqa: E402
 
-UNIT = "example.service"
+
+def unit(host):
+    """The serving slot's service."""
+    return live_unit(host, "example")
+
+
 # Forwarded to the guest's 443 by create.yml (see molecule.yml).
 HTTPS_PORT = 18743
 
@@ -47,7 +52,7 @@ def test_worker_count_follows_the_vm_memory(host):
     print("VM: %s MiB, %s CPUs -> %d workers" % (
         host.check_output("awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo"),
         host.check_output("nproc"), workers))
-    assert len(worker_pids(host, UNIT)) == workers
+    assert len(worker_pids(host, unit(host))) == workers
 
 
 def test_real_reboot_comes_back_without_ansible(host):
@@ -64,5 +69,5 @@ def test_real_reboot_comes_back_without_ansible(host):
     assert wait_for(answers, 600, interval=2)
     print("reboot: SSH back after %.1fs, HTTPS 200 after %.1fs" % (ssh_back, time.monotonic() - start))
     assert host.file("/proc/sys/kernel/random/boot_id").content_string != boot_id
-    assert host.service("caddy").is_running and host.service(UNIT).is_running
-    assert len(worker_pids(host, UNIT)) == expected_workers(host)
+    assert host.service("caddy").is_running and host.service(unit(host)).is_running
+    assert len(worker_pids(host, unit(host))) == expected_workers(host)
