@@ -18,14 +18,16 @@ rm -rf "$logs" && mkdir -p "$logs"
 
 all_distros="${ASGI_DISTROS:-debian12 debian13}"
 first_distro="${all_distros%% *}"
+last_distro="${all_distros##* }"
 # scenario → distros. The full matrix where the distro matters (packages,
 # systemd, Python); one distro where the scenario proves orchestration.
 declare -A matrix=(
   [capacity]="$all_distros"
-  [default]="$all_distros"
-  # One distro: issuance and renewal are Caddy's own ACME client talking to
-  # Pebble; default keeps the two-distro proof of Caddy, TLS and the units.
-  [acme]="$first_distro"
+  # The other distro's proof of the whole single-host stack (packages, Caddy,
+  # TLS, the units, a deploy) is acme's converge and verify; default, the
+  # longest scenario, runs once.
+  [default]="$first_distro"
+  [acme]="$last_distro"
   [cluster]="$first_distro"
   [validation]="$first_distro"
   [faults]="$first_distro"
