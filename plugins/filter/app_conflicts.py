@@ -15,6 +15,7 @@ description:
   - An account or group belongs to the app when its claim file lists it, or
     (for hosts deployed before claim files) when the app's unit was written
     by this collection.
+  - Apps may share their socket group (O(socket_group)); nothing else.
   - Refused - an account or group that exists and is not the app's (C(root),
     a system user, another role's C(caddy) or C(postgres) even before it
     exists), a name or port another app of this collection claims, a TCP port
@@ -77,28 +78,35 @@ def _claim(claims, name, socket_group):
     return {}
 
 
+def _socket_group(claim):
+    """The group of an app's sockets; claims before 0.4 list it last in groups."""
+    return claim.get("socket_group") or (claim.get("groups") or [None])[-1]
+
+
 def app_conflicts(claims, name, socket_group, tcp_port=0):
     if not isinstance(claims, dict) or "users" not in claims or "groups" not in claims:
         raise AnsibleFilterError("app_conflicts: expected the result of asgi.deploy.host_claims, got %r" % (claims,))
     claim = _claim(claims, name, socket_group)
     ours = {claim.get("user")} | set(claim.get("groups", []))
+    others = {other: c for other, c in claims.get("apps", {}).items() if other != name}
+    # The socket group is the one name apps may share: the web server joins
+    # it once and reaches every app's socket without a restart.
+    shared = {_socket_group(c) for c in others.values()}
     problems = []
     for variable, account, kinds in (("app_name", name, ("users", "groups")), ("app_socket_group", socket_group, ("groups",))):
         if account in OTHER_ROLES:
             problems.append("%s '%s' is %s account; choose another" % (variable, account, OTHER_ROLES[account]))
             continue
         for kind in kinds:
-            if account in claims[kind] and account not in ours:
+            if account in claims[kind] and account not in ours and not (variable == "app_socket_group" and account in shared):
                 problems.append("%s '%s' is an existing %s (id %d) that asgi.deploy did not create for this app; "
                                 "deploying would take it over: choose another"
                                 % (variable, account, "user" if kind == "users" else "group", claims[kind][account]))
                 break
-    for other, claim in sorted(claims.get("apps", {}).items()):
-        if other == name:
-            continue
+    for other, claim in sorted(others.items()):
         taken = {claim.get("user")} | set(claim.get("groups", []))
         for variable, account in (("app_name", name), ("app_socket_group", socket_group)):
-            if account in taken:
+            if account in taken and not (variable == "app_socket_group" and account == _socket_group(claim)):
                 problems.append("%s '%s' is a name of app '%s', deployed on this host" % (variable, account, other))
         if tcp_port and claim.get("tcp_port") == tcp_port:
             problems.append("app_tcp_port %d is the port of app '%s', deployed on this host" % (tcp_port, other))

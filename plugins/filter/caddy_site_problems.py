@@ -40,6 +40,18 @@ options:
     description: O(caddy_metrics_listen).
     type: str
     default: ""
+  name:
+    description: O(caddy_sites_name), the app these sites belong to.
+    type: str
+    default: sites
+  taken:
+    description:
+      - "The header lines of the sites files already on the edge, as
+        C(grep -H) prints them (C(<path>:# asgi.deploy sites: <json>)). A
+        domain that another app's file serves is refused, naming both apps."
+    type: list
+    elements: str
+    default: []
 author:
   - asgi.deploy contributors (@asgi-deploy)
 """
@@ -60,6 +72,8 @@ _value:
   elements: str
 """
 
+import json
+import os
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -79,26 +93,55 @@ def _upstream_problem(upstream):
     return ""
 
 
-def caddy_site_problems(sites, upstreams=(), acme_email="", acme_ca="", metrics_listen=""):
+HEADER = "# asgi.deploy sites: "
+
+
+def _taken_domains(lines, name):
+    """{domain: app} of the other apps' sites files, from their header lines."""
+    taken = {}
+    for line in lines:
+        path, _sep, header = str(line).partition(":")
+        try:
+            claim = json.loads(header[len(HEADER):]) if header.startswith(HEADER) else None
+        except ValueError:
+            claim = None
+        if not isinstance(claim, dict):
+            raise AnsibleFilterError("caddy_site_problems: taken has a line that is not a sites header: %r" % (line,))
+        other = claim.get("name") or os.path.basename(path)[:-len(".caddy")]
+        if other != name:
+            for domain in claim.get("domains", []):
+                taken[str(domain).lower()] = (other, path)
+    return taken
+
+
+def caddy_site_problems(sites, upstreams=(), acme_email="", acme_ca="", metrics_listen="", name="sites", taken=()):
     if not isinstance(sites, list):
         raise AnsibleFilterError("caddy_site_problems: caddy_sites must be a list of sites, got %r" % (sites,))
     problems = []
     if not sites:
         problems.append("caddy_sites is empty: Caddy would serve nothing; give at least one site with its domains")
+    if not re.match(r"^[a-z0-9][a-z0-9_-]{0,63}$", name):
+        problems.append("caddy_sites_name must be lower-case letters, digits, '-' and '_' (the name of this app's "
+                        "sites file), got '%s'" % name)
     served = {}
+    others = _taken_domains(taken, name)
     for index, site in enumerate(sites):
         where = "caddy_sites[%d]" % index
         domains = site.get("domains") or []
         if not domains:
             problems.append("%s.domains must name at least one domain" % where)
-        for name in domains:
-            if not (NAME.match(str(name)) or IP.match(str(name))):
-                problems.append("%s.domains: '%s' is not a domain name or IP address" % (where, name))
-            elif str(name).lower() in served:
+        for domain in domains:
+            if not (NAME.match(str(domain)) or IP.match(str(domain))):
+                problems.append("%s.domains: '%s' is not a domain name or IP address" % (where, domain))
+            elif str(domain).lower() in served:
                 problems.append("%s.domains: '%s' is already served by %s; a domain belongs to one site"
-                                % (where, name, served[str(name).lower()]))
+                                % (where, domain, served[str(domain).lower()]))
+            elif str(domain).lower() in others:
+                problems.append("%s.domains: '%s' of app '%s' is already served by app '%s' on this edge (%s); "
+                                "a domain belongs to one app: remove it there first, or choose another"
+                                % ((where, domain, name) + others[str(domain).lower()]))
             else:
-                served[str(name).lower()] = where
+                served[str(domain).lower()] = where
         for upstream in site.get("upstreams", upstreams):
             problem = _upstream_problem(str(upstream))
             if problem:

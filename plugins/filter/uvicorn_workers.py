@@ -11,11 +11,11 @@ version_added: 0.1.0
 description:
   - Computes how many C(uvicorn --workers) processes a host can run without
     overcommitting its RAM.
-  - "workers = floor((memory_mb * utilization - reserve_mb) / per_worker_mb),
+  - "workers = floor((memory_mb * utilization - other apps - reserve_mb) / per_worker_mb),
     then capped by C(cpus * workers_per_cpu) when O(cpus) is given and by
     O(max_workers) when given, and never below O(min_workers)."
   - Guarantee, for every value it returns,
-    C(reserve_mb + workers * per_worker_mb <= memory_mb * utilization).
+    C(other apps + reserve_mb + workers * per_worker_mb <= memory_mb * utilization).
     When not even O(min_workers) fit, it fails and says how much memory the
     host has, how much the workers need, and which variable to change.
   - Feed it the memory the host can really use, for example
@@ -69,6 +69,15 @@ options:
   max_workers:
     description: Most workers to run.
     type: int
+  other_apps_mb:
+    description:
+      - Memory other apps on the host already reserve, in MiB, by app name
+        (for example the C(MemoryMax=) of their services, from the C(memory)
+        of M(asgi.deploy.host_claims)). It comes off the budget first, so
+        several apps on one host share O(utilization) of its memory instead
+        of each planning for all of it.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -86,6 +95,9 @@ EXAMPLES = r"""
 # A 2-CPU host with 8 GiB: memory allows 46, the CPUs cap it at 4
 - ansible.builtin.debug:
     msg: "{{ 8192 | asgi.deploy.uvicorn_workers(cpus=2) }}"
+# 2048 MiB shared with an app that reserves 576: floor((1536 - 576 - 256) / 128) = 5
+- ansible.builtin.debug:
+    msg: "{{ 2048 | asgi.deploy.uvicorn_workers(other_apps_mb={'api': 576}) }}"
 """
 
 RETURN = r"""
@@ -132,7 +144,7 @@ def _whole(name, value, allow_none=False):
 
 def uvicorn_workers(memory_mb, per_worker_mb=128, reserve_mb=256,
                     utilization=0.75, cpus=None, workers_per_cpu=2,
-                    min_workers=1, max_workers=None):
+                    min_workers=1, max_workers=None, other_apps_mb=None):
     memory = _number("the input (memory_mb)", memory_mb)
     per_worker = _number("per_worker_mb", per_worker_mb)
     reserve = _number("reserve_mb", reserve_mb)
@@ -171,16 +183,29 @@ def uvicorn_workers(memory_mb, per_worker_mb=128, reserve_mb=256,
             "uvicorn_workers: max_workers (%d) must not be less than min_workers (%d)"
             % (most, fewest))
 
+    if not isinstance(other_apps_mb or {}, dict):
+        raise AnsibleFilterError(
+            "uvicorn_workers: other_apps_mb must map app names to MiB, got %r" % (other_apps_mb,))
+    others = {str(app): _number("other_apps_mb[%s]" % app, mb) for app, mb in sorted((other_apps_mb or {}).items())}
+    if any(mb < 0 for mb in others.values()):
+        raise AnsibleFilterError(
+            "uvicorn_workers: other_apps_mb must not be negative, got %r" % (other_apps_mb,))
+    taken = sum(others.values())
     budget = memory * target
-    workers = math.floor((budget - reserve) / per_worker)
+    workers = math.floor((budget - taken - reserve) / per_worker)
     if workers < fewest:
+        shared = ""
+        if taken:
+            shared = "; the other apps on the host reserve %.0f MiB of it (%s)" % (
+                taken, ", ".join("%s %.0f MiB" % item for item in others.items()))
         raise AnsibleFilterError(
             "uvicorn_workers: %d worker(s) do not fit: the host has %.0f MiB, of "
-            "which utilization=%g allows %.0f MiB; reserve_mb=%g plus %d x "
+            "which utilization=%g allows %.0f MiB%s; reserve_mb=%g plus %d x "
             "per_worker_mb=%g needs %.0f MiB. Lower per_worker_mb or reserve_mb, "
-            "raise utilization, or give the host more memory."
-            % (fewest, memory, target, budget, reserve, fewest, per_worker,
-               reserve + fewest * per_worker))
+            "raise utilization, %sor give the host more memory."
+            % (fewest, memory, target, budget, shared, reserve, fewest, per_worker,
+               reserve + fewest * per_worker,
+               "give the other apps fewer workers (app_workers) or remove one, " if taken else ""))
     if cpu_count is not None:
         workers = min(workers, math.floor(cpu_count * per_cpu))
     if most is not None:

@@ -15,6 +15,9 @@ description:
     process holds each, and the claims of the apps this collection deployed
     there (one JSON file per app under O(claims_dir), written by the app role
     before it creates anything).
+  - For the memory budget of a host shared by several apps, the memory each
+    of those apps reserves (the C(MemoryMax=) of its running or enabled
+    service units) and uses now (their C(MemoryCurrent)).
   - Read only. The filter M(asgi.deploy.app_conflicts) turns the result and an
     app's settings into the problems to refuse.
 author:
@@ -70,7 +73,15 @@ apps:
   description: The claim of each app this collection deployed on the host, by app name.
   returned: always
   type: dict
-  sample: {example: {user: example, groups: [example, example-web], tcp_port: 0}}
+  sample: {example: {user: example, groups: [example, asgi-web], socket_group: asgi-web, tcp_port: 0}}
+memory:
+  description:
+    - Per app of O(apps) and O(asgi_units), the memory in MiB its service
+      units reserve (the largest C(MemoryMax=) of a running or enabled one;
+      0 when none) and use now (the sum of their C(MemoryCurrent)).
+  returned: always
+  type: dict
+  sample: {example: {reserved_mb: 576, used_mb: 141}}
 """
 
 import glob
@@ -165,15 +176,56 @@ def asgi_units(unit_dir="/etc/systemd/system"):
     return units
 
 
+UNIT_PROPERTIES = "Id,ActiveState,UnitFileState,MemoryMax,MemoryCurrent"
+
+
+def app_units(app):
+    """The service units an app of this collection may run: its two slots,
+    and the single unit of deploys before slots."""
+    return ["%s@blue.service" % app, "%s@green.service" % app, "%s.service" % app]
+
+
+def memory_of(apps, show_output):
+    """{app: {reserved_mb, used_mb}} from `systemctl show` of app_units()."""
+    units = {}
+    for block in show_output.strip().split("\n\n"):
+        fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        if "Id" in fields:
+            units[fields["Id"]] = fields
+    memory = {}
+    for app in apps:
+        reserved, used = 0, 0
+        for unit in app_units(app):
+            fields = units.get(unit, {})
+            if fields.get("MemoryCurrent", "").isdigit():
+                used += int(fields["MemoryCurrent"])
+            running = fields.get("ActiveState") in ("active", "activating", "reloading")
+            if (running or fields.get("UnitFileState") == "enabled") and fields.get("MemoryMax", "").isdigit():
+                reserved = max(reserved, int(fields["MemoryMax"]))
+        memory[app] = {"reserved_mb": reserved // 2 ** 20, "used_mb": used // 2 ** 20}
+    return memory
+
+
 def main():
     module = AnsibleModule(argument_spec=dict(claims_dir=dict(type="path", default="/etc/asgi-deploy/apps")),
                            supports_check_mode=True)
+    units = asgi_units()
+    apps = app_claims(module.params["claims_dir"])
+    names = sorted(set(apps) | {name for name in units if "@" not in name})
+    show = ""
+    if names:
+        systemctl = module.get_bin_path("systemctl", required=True)
+        rc, show, err = module.run_command([systemctl, "show", "--property=" + UNIT_PROPERTIES]
+                                           + [unit for name in names for unit in app_units(name)])
+        if rc != 0:
+            module.fail_json(msg="host_claims: systemctl show failed: %s" % err.strip())
     module.exit_json(changed=False,
                      users={entry.pw_name: entry.pw_uid for entry in pwd.getpwall()},
                      groups={entry.gr_name: entry.gr_gid for entry in grp.getgrall()},
                      listening=listening_ports(),
-                     asgi_units=asgi_units(),
-                     apps=app_claims(module.params["claims_dir"]))
+                     asgi_units=units,
+                     apps=apps,
+                     memory=memory_of(names, show))
 
 
 if __name__ == "__main__":

@@ -41,8 +41,8 @@ def test_a_socket_group_that_exists_is_refused():
 
 
 def test_another_apps_names_and_port_are_refused():
-    problems = app_conflicts(host(groups={"root": 0}, users={"root": 0}), "shop", "example-web", 8000)
-    assert "app_socket_group 'example-web' is a name of app 'example', deployed on this host" in problems
+    problems = app_conflicts(host(groups={"root": 0}, users={"root": 0}), "shop", "example", 8000)
+    assert "app_socket_group 'example' is a name of app 'example', deployed on this host" in problems
     assert "app_tcp_port 8000 is the port of app 'example', deployed on this host" in problems
 
 
@@ -65,3 +65,14 @@ def test_a_deploy_from_before_claim_files_is_recognised_by_its_units():
 def test_bad_input():
     with pytest.raises(AnsibleFilterError, match="host_claims"):
         app_conflicts({"users": {}}, "a", "b")
+
+
+def test_apps_share_their_socket_group():
+    assert app_conflicts(host(), "shop", "example-web", 8001) == []
+    claims = host(apps={"example": {"user": "example", "groups": ["example", "asgi-web"], "socket_group": "asgi-web"}},
+                  groups={"root": 0, "example": 998, "asgi-web": 997})
+    assert app_conflicts(claims, "shop", "asgi-web") == []
+    assert app_conflicts(claims, "asgi-web", "shop-web") == [
+        "app_name 'asgi-web' is an existing group (id 997) that asgi.deploy did not create for this app; "
+        "deploying would take it over: choose another",
+        "app_name 'asgi-web' is a name of app 'example', deployed on this host"]

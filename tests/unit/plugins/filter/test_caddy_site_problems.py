@@ -41,3 +41,24 @@ def test_acme_and_metrics_settings():
 def test_not_a_list():
     with pytest.raises(AnsibleFilterError, match="must be a list"):
         caddy_site_problems({"domains": ["a"]})
+
+
+TAKEN = ['/etc/caddy/sites.d/api.caddy:# asgi.deploy sites: {"name": "api", "domains": ["api.example", "www.example"]}',
+         '/etc/caddy/sites.d/admin.caddy:# asgi.deploy sites: {"name": "admin", "domains": ["admin.example"]}']
+
+
+def test_a_domain_another_app_serves_is_refused_naming_both():
+    problems = caddy_site_problems([{"domains": ["shop.example", "WWW.example"]}], upstreams=["a:1"],
+                                   name="shop", taken=TAKEN)
+    assert problems == ["caddy_sites[0].domains: 'WWW.example' of app 'shop' is already served by app 'api' on this "
+                        "edge (/etc/caddy/sites.d/api.caddy); a domain belongs to one app: remove it there first, "
+                        "or choose another"]
+
+
+def test_an_app_may_keep_its_own_domains():
+    assert caddy_site_problems([{"domains": ["api.example"]}], upstreams=["a:1"], name="api", taken=TAKEN) == []
+
+
+def test_a_line_that_is_not_a_header():
+    with pytest.raises(AnsibleFilterError, match="not a sites header"):
+        caddy_site_problems(GOOD, upstreams=["a:1"], name="api", taken=["/etc/caddy/sites.d/x.caddy:garbage"])

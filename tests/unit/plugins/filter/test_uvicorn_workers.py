@@ -121,3 +121,26 @@ def test_cpu_cap_holds_above_the_minimum(memory, kwargs):
         return
     if kwargs["cpus"] is not None and workers > kwargs["min_workers"]:
         assert workers <= math.floor(kwargs["cpus"] * kwargs["workers_per_cpu"])
+
+
+def test_other_apps_come_off_the_budget():
+    assert uvicorn_workers(2048) == 10
+    assert uvicorn_workers(2048, other_apps_mb={"api": 576}) == 5
+    assert uvicorn_workers(2048, other_apps_mb={"api": 576, "admin": 320}) == 3
+    assert uvicorn_workers(2048, other_apps_mb={}) == uvicorn_workers(2048)
+
+
+def test_a_full_host_names_the_apps_that_fill_it():
+    with pytest.raises(AnsibleFilterError) as error:
+        uvicorn_workers(2048, other_apps_mb={"api": 576, "admin": 704})
+    assert str(error.value) == (
+        "uvicorn_workers: 1 worker(s) do not fit: the host has 2048 MiB, of which utilization=0.75 allows 1536 MiB; "
+        "the other apps on the host reserve 1280 MiB of it (admin 704 MiB, api 576 MiB); reserve_mb=256 plus 1 x "
+        "per_worker_mb=128 needs 384 MiB. Lower per_worker_mb or reserve_mb, raise utilization, give the other apps "
+        "fewer workers (app_workers) or remove one, or give the host more memory.")
+
+
+@pytest.mark.parametrize("others", [["api"], {"api": "lots"}, {"api": -1}])
+def test_other_apps_must_be_a_map_of_sizes(others):
+    with pytest.raises(AnsibleFilterError, match="other_apps_mb"):
+        uvicorn_workers(2048, other_apps_mb=others)

@@ -44,3 +44,35 @@ def test_claims_and_units_of_this_collection(tmp_path):
     (tmp_path / "units" / "unix.socket").write_text("[Socket]\nListenStream=/run/unix/unix.sock\n")
     (tmp_path / "units" / "nginx.service").write_text("[Unit]\nDescription=nginx\n")
     assert hc.asgi_units(str(tmp_path / "units")) == {"old": 8000, "unix": 0}
+
+
+SHOW = """Id=shop@blue.service
+ActiveState=active
+UnitFileState=enabled
+MemoryMax=603979776
+MemoryCurrent=104857600
+
+Id=shop@green.service
+ActiveState=inactive
+UnitFileState=disabled
+MemoryMax=805306368
+MemoryCurrent=[not set]
+
+Id=shop.service
+ActiveState=inactive
+UnitFileState=not-found
+MemoryMax=infinity
+MemoryCurrent=[not set]
+
+Id=idle@blue.service
+ActiveState=inactive
+UnitFileState=disabled
+MemoryMax=335544320
+MemoryCurrent=[not set]
+"""
+
+
+def test_memory_reserved_by_the_running_or_enabled_slot_only():
+    # green is a stopped slot of an earlier release: its larger ceiling is not reserved.
+    assert hc.memory_of(["shop", "idle"], SHOW) == {"shop": {"reserved_mb": 576, "used_mb": 100},
+                                                    "idle": {"reserved_mb": 0, "used_mb": 0}}
