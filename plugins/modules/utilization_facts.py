@@ -7,25 +7,33 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: utilization_facts
-short_description: Measure what an app's uvicorn processes and Caddy use on a host
+short_description: Measure what the apps' uvicorn processes and Caddy use on a host
 version_added: 0.1.0
 description:
-  - Reads the resident memory of the app's uvicorn main process and of each
-    worker (its children), of the web server's processes, the host's usable
+  - Reads, for every app this collection deployed on the host (or those in
+    O(apps)), the resident memory of its uvicorn main process and of each
+    worker (its children) with the worker budget its deploy recorded; and
+    the web server's processes, the host's usable
     memory and CPUs (as M(asgi.deploy.capacity_facts) does), the load
     average, and the share of CPU time the host spent busy over a short sample.
   - Returns it as the fact C(asgi_utilization), for P(asgi.deploy.utilization_advice#filter).
 author:
   - asgi.deploy contributors (@asgi-deploy)
 options:
-  app_name:
+  apps:
     description:
-      - The app's name. Its serving unit is the slot the stable socket path
-        C(/run/<app_name>/<app_name>.sock) links to (C(<app_name>@blue.service)
-        or C(<app_name>@green.service)), or C(<app_name>.service) on a host of
-        the single-slot layout.
-    type: str
-    required: true
+      - The apps to measure; empty means every app with a claim file under
+        O(claims_dir). Each app's serving unit is the slot the stable socket
+        path C(/run/<app>/<app>.sock) links to (C(<app>@blue.service) or
+        C(<app>@green.service)), or C(<app>.service) on a host of the
+        single-slot layout.
+    type: list
+    elements: str
+    default: []
+  claims_dir:
+    description: Folder of the apps' claim files, which hold their worker budgets.
+    type: path
+    default: /etc/asgi-deploy/apps
   web_server:
     description: Process name of the web server whose memory is counted too.
     type: str
@@ -47,9 +55,8 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Measure the app
+- name: Measure every app on the host
   asgi.deploy.utilization_facts:
-    app_name: myapp
 """
 
 RETURN = r"""
@@ -59,18 +66,26 @@ ansible_facts:
   type: dict
   contains:
     asgi_utilization:
-      description: What the app and the web server use, and what the host has.
+      description: What the apps and the web server use, and what the host has.
       returned: always
       type: dict
       sample:
         capacity: {memory_mb: 1024, cpus: 2.0}
-        main: {pid: 3096, rss_mb: 24.2}
-        workers: [{pid: 3099, rss_mb: 58.0}, {pid: 3100, rss_mb: 56.7}]
+        apps:
+          shop:
+            unit: shop@blue.service
+            main: {pid: 3096, rss_mb: 24.2}
+            workers: [{pid: 3099, rss_mb: 58.0}, {pid: 3100, rss_mb: 56.7}]
+            sized: auto
+            per_worker_mb: 128
+            workers_per_cpu: 2
         web_server_rss_mb: 41.3
         load: [0.31, 0.22, 0.1]
         cpu_busy_percent: 12.5
 """
 
+import glob
+import json
 import os
 import time
 
@@ -119,10 +134,34 @@ def serving_unit(app_name, run_dir="/run"):
     return app_name + ".service"
 
 
+def claims(claims_dir):
+    """{app: its claim} for every claim file; a file that is not JSON counts as empty."""
+    found = {}
+    for path in sorted(glob.glob(os.path.join(claims_dir, "*.json"))):
+        try:
+            with open(path) as handle:
+                found[os.path.basename(path)[:-len(".json")]] = json.load(handle)
+        except (OSError, ValueError):
+            found[os.path.basename(path)[:-len(".json")]] = {}
+    return found
+
+
+def app_usage(unit, main_pid, claim, table):
+    workers = [{"pid": pid, "rss_mb": rss_mb(pid)} for pid, ppid, name in table
+               if ppid == main_pid and name.startswith("python")]
+    # uvicorn's multiprocessing resource tracker is a child too, but tiny.
+    workers = [w for w in workers if w["rss_mb"] is not None and w["rss_mb"] >= 15]
+    return {"unit": unit, "main": {"pid": main_pid, "rss_mb": rss_mb(main_pid)},
+            "workers": sorted(workers, key=lambda w: w["pid"]),
+            "sized": str(claim.get("workers", "auto")),
+            "per_worker_mb": claim.get("per_worker_mb", 128), "workers_per_cpu": claim.get("workers_per_cpu", 2)}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            app_name=dict(type="str", required=True),
+            apps=dict(type="list", elements="str", default=[]),
+            claims_dir=dict(type="path", default="/etc/asgi-deploy/apps"),
             web_server=dict(type="str", default="caddy"),
             sample_seconds=dict(type="float", default=1.0),
         ),
@@ -130,11 +169,18 @@ def main():
     )
     params = module.params
     systemctl = module.get_bin_path("systemctl", required=True)
-    unit = serving_unit(params["app_name"])
-    rc, out, err = module.run_command([systemctl, "show", "--property=MainPID", "--value", unit])
-    main_pid = int(out.strip() or 0) if rc == 0 else 0
-    if main_pid == 0:
-        module.fail_json(msg="utilization_facts: %s is not running %s" % (unit, err.strip()))
+    claimed = claims(params["claims_dir"])
+    names = params["apps"] or sorted(claimed)
+    if not names:
+        module.fail_json(msg="utilization_facts: no app of asgi.deploy is deployed on this host (no claim in %s)"
+                         % params["claims_dir"])
+    units = {name: serving_unit(name) for name in names}
+    rc, out, err = module.run_command([systemctl, "show", "--property=MainPID", "--value"] + list(units.values()))
+    # One value a unit, the units' blocks separated by blank lines.
+    pids = [int(value) for value in out.split()] if rc == 0 else []
+    stopped = [units[name] for name, pid in zip(names, pids) if pid == 0] if len(pids) == len(names) else list(units.values())
+    if stopped:
+        module.fail_json(msg="utilization_facts: not running: %s %s" % (", ".join(stopped), err.strip()))
 
     before = cpu_times()
     time.sleep(max(0.1, params["sample_seconds"]))
@@ -142,10 +188,6 @@ def main():
     total, idle = after[0] - before[0], after[1] - before[1]
 
     table = processes()
-    workers = [{"pid": pid, "rss_mb": rss_mb(pid)} for pid, ppid, name in table
-               if ppid == main_pid and name.startswith("python")]
-    # uvicorn's multiprocessing resource tracker is a child too, but tiny.
-    workers = [w for w in workers if w["rss_mb"] is not None and w["rss_mb"] >= 15]
     web = [rss_mb(pid) for pid, _ppid, name in table if name == params["web_server"]]
     load = [float(value) for value in read_text("/proc/loadavg").split()[:3]]
     try:
@@ -154,8 +196,7 @@ def main():
         module.fail_json(msg="utilization_facts: %s" % error)
     module.exit_json(changed=False, ansible_facts={"asgi_utilization": {
         "capacity": capacity,
-        "main": {"pid": main_pid, "rss_mb": rss_mb(main_pid)},
-        "workers": sorted(workers, key=lambda w: w["pid"]),
+        "apps": {name: app_usage(units[name], pid, claimed.get(name, {}), table) for name, pid in zip(names, pids)},
         "web_server_rss_mb": round(sum(r for r in web if r), 1) if web else None,
         "load": load,
         "cpu_busy_percent": round(100.0 * (total - idle) / total, 1) if total else 0.0,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.asgi.deploy.plugins.modules.utilization_facts import serving_unit
+from ansible_collections.asgi.deploy.plugins.modules.utilization_facts import claims, serving_unit
 
 
 def test_the_slot_the_stable_path_links_to(tmp_path):
@@ -17,3 +17,11 @@ def test_a_host_of_the_single_slot_layout(tmp_path):
     (tmp_path / "shop" / "shop.sock").write_text("")
     assert serving_unit("shop", run_dir=str(tmp_path)) == "shop.service"
     assert serving_unit("other", run_dir=str(tmp_path)) == "other.service"
+
+
+def test_every_claimed_app_with_its_budget(tmp_path):
+    (tmp_path / "shop.json").write_text('{"user": "shop", "per_worker_mb": 192, "workers_per_cpu": 1}')
+    (tmp_path / "old.json").write_text('{"user": "old"}')
+    (tmp_path / "torn.json").write_text('{"user"')
+    assert claims(str(tmp_path)) == {"shop": {"user": "shop", "per_worker_mb": 192, "workers_per_cpu": 1},
+                                     "old": {"user": "old"}, "torn": {}}
