@@ -105,10 +105,16 @@ unit() {
 
 inventories() {
   # The example inventories a user copies must parse and fit the playbooks.
-  local inventory playbook
+  local inventory playbook app
   for inventory in inventories/*/; do
     for playbook in site.yml playbooks/rollback.yml; do
       ansible-playbook --syntax-check -i "$inventory" "$playbook" || return 1
+    done
+  done
+  # The fleet's apps, each from its own file.
+  for app in examples/fleet-apps/*.yml; do
+    for playbook in site.yml playbooks/remove.yml; do
+      ansible-playbook --syntax-check -i inventories/fleet -e "@$app" "$playbook" || return 1
     done
   done
 }

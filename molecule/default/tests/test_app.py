@@ -353,15 +353,21 @@ def unix_get(host, socket, path="/"):
 
 
 def test_utilization_report(host):
+    """One report for the host: a row per app deployed on it, and the host's use against the band."""
     result = deploy("playbooks/utilization.yml")
     assert result.returncode == 0, why(result)
-    print(result.stdout[result.stdout.find("TASK [Print the report]"):][:900])
-    row = re.search(r'"(\d+) +([\d.]+) MiB +(\d+) MiB +(\d+) / (\d+) \((\d+) %\) +(below|within|above)', result.stdout)
-    assert row, result.stdout[-2000:]
-    workers, rss, budget, used, usable, percent, _status = row.groups()
+    print(result.stdout[result.stdout.find("TASK [Print the report]"):][:1500])
+    rows = {m.group(1): m.groups()[1:] for m in re.finditer(
+        r'"(\w+) +(\d+) +([\d.]+) MiB +(\d+) MiB +(\d+) MiB +([^"]+)"', result.stdout)}
+    assert set(rows) == {APP, "greeter", "poetry", "hashed"}, result.stdout[-2000:]
+    workers, rss, budget, used, _advice = rows[APP]
     assert int(workers) == expected_workers(host)
     # A warm example worker: more than the interpreter alone, within its budget.
     assert 20 < float(rss) < int(budget) == 128
+    assert rows["greeter"][0] == "2" and rows["poetry"][0] == "1"
+    total = re.search(r'"host: (\d+) / (\d+) MiB used \((\d+) %\), (below|within|above) the band', result.stdout)
+    assert total, result.stdout[-2000:]
+    host_used, usable, percent, _status = total.groups()
     assert int(usable) == CONTAINER_MEMORY_MB
-    assert int(used) > int(workers) * 20 and 0 < int(percent) < 100
+    assert int(host_used) > sum(int(row[3]) for row in rows.values()) and 0 < int(percent) < 100
     assert "recommendation: " in result.stdout

@@ -78,12 +78,13 @@ def test_tls_1_2_accepted_and_1_0_1_1_refused():
 
 
 def test_refused_snippet_fails_the_role_and_keeps_the_old_config(host):
-    before = host.file("/etc/caddy/Caddyfile").sha256sum
+    files = ("/etc/caddy/Caddyfile", "/etc/caddy/sites.d/example.caddy")
+    before = [host.file(name).sha256sum for name in files]
     result = deploy(extra_vars={"caddy_sites": [
         {"domains": ["localhost"], "tls": "internal", "extra": "no_such_directive on"}]})
     assert result.returncode != 0
     assert "no_such_directive" in result.stdout
-    assert host.file("/etc/caddy/Caddyfile").sha256sum == before
+    assert [host.file(name).sha256sum for name in files] == before
     response, _body = https_get(HTTPS_PORT, "/health")
     assert response.status == 200
 

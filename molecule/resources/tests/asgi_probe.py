@@ -33,8 +33,12 @@ def connection(args):
     path = (url.path or "/") + ("?" + url.query if url.query else "")
     if url.scheme == "https":
         context = ssl.create_default_context(cafile=args.cacert)
-        return http.client.HTTPSConnection(url.hostname, url.port or 443,
-                                           timeout=args.timeout, context=context), path
+        conn = http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=args.timeout, context=context)
+        if args.connect:
+            # The URL's name for SNI, Host and the certificate; this address for TCP.
+            raw = socket.create_connection((args.connect, url.port or 443), timeout=args.timeout)
+            conn.sock = context.wrap_socket(raw, server_hostname=url.hostname)
+        return conn, path
     return http.client.HTTPConnection(url.hostname, url.port or 80, timeout=args.timeout), path
 
 
@@ -109,6 +113,7 @@ def main():
     target.add_argument("--url", help="an http(s) URL")
     parser.add_argument("--path", default="/", help="path, with --unix")
     parser.add_argument("--cacert", help="CA file to verify HTTPS with")
+    parser.add_argument("--connect", help="with an https --url: the address to connect to, for a name no resolver knows")
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--interval", type=float, default=0.0, help="seconds between requests")

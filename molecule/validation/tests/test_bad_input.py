@@ -28,11 +28,11 @@ STALE_LOCK = project_copy("monorepo", '["starlette>=0.37"]', '["starlette>=0.37"
 FUTURE_PYTHON = project_copy("poetry", 'requires-python = ">=3.11"', 'requires-python = ">=3.99"')
 
 # What a deploy would change: packages, accounts, units, release and config
-# folders, the Caddyfile, the claims, the release and the slot serving. Names and
+# folders, Caddy's files, the claims, the release and the slot serving. Names and
 # contents, not times: Caddy and PostgreSQL run and touch their folders.
 STATE = ("(dpkg-query -W -f '${Package} ${Version}\\n'; getent passwd; getent group; "
          "ls -1a /opt /opt/example/releases /etc/systemd/system /etc /var/lib /etc/asgi-deploy/apps; "
-         "md5sum /etc/caddy/Caddyfile /etc/systemd/system/example@* /etc/asgi-deploy/apps/* /etc/example/*.env; "
+         "md5sum /etc/caddy/Caddyfile /etc/caddy/sites.d/* /etc/systemd/system/example@* /etc/asgi-deploy/apps/* /etc/example/*.env; "
          "readlink /opt/example/current /run/example/example.sock) 2>&1 | md5sum")
 SOCKET = "/run/example/example.sock"
 # Another site of the same host, for the cases that add one.
@@ -86,8 +86,10 @@ CASES = [
     ("app named like PostgreSQL's account", {"app_name": "postgres"}, ["app_name 'postgres' is PostgreSQL's"]),
     ("app named like a system account", {"app_name": "www-data"}, ["app_name 'www-data' is an existing user"]),
     ("socket group that is a system group", {"app_socket_group": "sudo"}, ["app_socket_group 'sudo' is an existing group"]),
-    ("second app taking the first's socket group", {"app_name": "second", "app_socket_group": "example-web"},
-     ["app_socket_group 'example-web' is a name of app 'example'"]),
+    ("second app taking the first's own group as its socket group", {"app_name": "second", "app_socket_group": "example"},
+     ["app_socket_group 'example' is a name of app 'example'"]),
+    ("second app on the first's domain", {"app_name": "second"},
+     ["caddy_sites[0].domains: 'localhost' of app 'second' is already served by app 'example'"]),
     ("listen port that Caddy needs", {"app_tcp_port": 443}, ["app_tcp_port 443 is a port Caddy needs"]),
     ("listen port PostgreSQL uses", {"app_tcp_port": 5432}, ["app_tcp_port 5432 is in use on this host by", "postgres"]),
     ("explicit workers far beyond memory", {"app_workers": 500},
