@@ -88,7 +88,8 @@ CASES = [
     ("socket group that is a system group", {"app_socket_group": "sudo"}, ["app_socket_group 'sudo' is an existing group"]),
     ("second app taking the first's own group as its socket group", {"app_name": "second", "app_socket_group": "example"},
      ["app_socket_group 'example' is a name of app 'example'"]),
-    ("second app on the first's domain", {"app_name": "second"},
+    # One worker: it fits beside example on 1 GiB, so the sites are what is refused.
+    ("second app on the first's domain", {"app_name": "second", "app_workers": 1},
      ["caddy_sites[0].domains: 'localhost' of app 'second' is already served by app 'example'"]),
     ("listen port that Caddy needs", {"app_tcp_port": 443}, ["app_tcp_port 443 is a port Caddy needs"]),
     ("listen port PostgreSQL uses", {"app_tcp_port": 5432}, ["app_tcp_port 5432 is in use on this host by", "postgres"]),
