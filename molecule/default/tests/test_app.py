@@ -327,6 +327,27 @@ def locked_version(lock, package):
 SHOP_PASSWORD = "p\"a's $HOME %d \\ w0rd"
 
 
+def test_one_off_commands_run_like_the_service(host):
+    """<app>-run: the serving release's folder, venv and environment file, the
+    app's user, the service's sandbox, stdin passed through, the exit code kept."""
+    serving = host.file("/opt/%s/current" % APP).linked_to
+    run = host.run("%s-run sh -c 'id -un; pwd; echo $ASGI_DEPLOY_RELEASE; command -v uvicorn'" % APP)
+    assert run.rc == 0, run.stderr
+    assert run.stdout.split() == [APP, serving + "/app", os.path.basename(serving), serving + "/venv/bin/uvicorn"]
+    assert host.run("%s-run python -c 'import sys; sys.exit(7)'" % APP).rc == 7
+    assert host.run("%s-run touch %s/app/written" % (APP, serving)).rc != 0
+    assert host.run("%s-run sh -c 'touch /var/lib/%s/written && rm /var/lib/%s/written'" % (APP, APP, APP)).rc == 0
+    assert host.run("echo through | %s-run cat" % APP).stdout.strip() == "through"
+    current = host.run("%s-run alembic current" % APP)
+    assert current.rc == 0 and "(head)" in current.stdout + current.stderr, current.stdout + current.stderr
+    # The secret reaches the command; only its digest is printed.
+    digest = host.check_output("greeter-run python -c %s" % shlex.quote(
+        "import hashlib, os; print(hashlib.sha256(os.environ['GREETER_TOKEN'].encode()).hexdigest())"))
+    assert digest == hashlib.sha256(GREETER_TOKEN.encode()).hexdigest()
+    assert host.file("/usr/local/bin/%s-run" % APP).mode == 0o755
+    assert "usage: %s-run CMD" % APP in host.run("%s-run" % APP).stderr
+
+
 def test_apps_locked_with_poetry_and_hashed_requirements(host):
     """Each lock honoured exactly, an older pin included, and env values with
     quotes, '$', '%' and backslashes reaching the app as written."""
