@@ -76,7 +76,7 @@ apps:
   sample: {example: {user: example, groups: [example, asgi-web], socket_group: asgi-web, tcp_port: 0}}
 memory:
   description:
-    - Per app of O(apps) and O(asgi_units), the memory in MiB its service
+    - Per app of RV(apps) and RV(asgi_units), the memory in MiB its service
       units reserve (the largest C(MemoryMax=) of a running or enabled one;
       0 when none) and use now (the sum of their C(MemoryCurrent)).
   returned: always
