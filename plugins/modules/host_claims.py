@@ -86,12 +86,12 @@ memory:
 
 import glob
 import grp
-import json
 import os
 import pwd
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.asgi.deploy.plugins.module_utils.claims import CLAIMS_DIR, read_claims
 
 LISTEN = "0A"
 
@@ -147,14 +147,8 @@ def listening_ports(proc="/proc"):
 
 
 def app_claims(claims_dir):
-    apps = {}
-    for path in sorted(glob.glob(os.path.join(claims_dir, "*.json"))):
-        with open(path) as handle:
-            try:
-                apps[os.path.basename(path)[:-5]] = json.load(handle)
-            except ValueError:
-                continue
-    return apps
+    """The claims that can be read; a torn file protects nothing, as before claims."""
+    return {app: claim for app, claim in read_claims(claims_dir).items() if claim is not None}
 
 
 def asgi_units(unit_dir="/etc/systemd/system"):
@@ -207,7 +201,7 @@ def memory_of(apps, show_output):
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(claims_dir=dict(type="path", default="/etc/asgi-deploy/apps")),
+    module = AnsibleModule(argument_spec=dict(claims_dir=dict(type="path", default=CLAIMS_DIR)),
                            supports_check_mode=True)
     units = asgi_units()
     apps = app_claims(module.params["claims_dir"])

@@ -84,13 +84,12 @@ ansible_facts:
         cpu_busy_percent: 12.5
 """
 
-import glob
-import json
 import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.asgi.deploy.plugins.module_utils.capacity import host_capacity, read_text
+from ansible_collections.asgi.deploy.plugins.module_utils.claims import CLAIMS_DIR, read_claims
 
 
 def rss_mb(pid):
@@ -135,15 +134,9 @@ def serving_unit(app_name, run_dir="/run"):
 
 
 def claims(claims_dir):
-    """{app: its claim} for every claim file; a file that is not JSON counts as empty."""
-    found = {}
-    for path in sorted(glob.glob(os.path.join(claims_dir, "*.json"))):
-        try:
-            with open(path) as handle:
-                found[os.path.basename(path)[:-len(".json")]] = json.load(handle)
-        except (OSError, ValueError):
-            found[os.path.basename(path)[:-len(".json")]] = {}
-    return found
+    """{app: its claim} for every claim file; a file that is not JSON counts as
+    empty, so the app is still measured, with the default budget."""
+    return {app: claim or {} for app, claim in read_claims(claims_dir).items()}
 
 
 def app_usage(unit, main_pid, claim, table):
@@ -161,7 +154,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             apps=dict(type="list", elements="str", default=[]),
-            claims_dir=dict(type="path", default="/etc/asgi-deploy/apps"),
+            claims_dir=dict(type="path", default=CLAIMS_DIR),
             web_server=dict(type="str", default="caddy"),
             sample_seconds=dict(type="float", default=1.0),
         ),
