@@ -98,40 +98,10 @@ stable:
   sample: 5
 """
 
-import http.client
-import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.unix_path)
-
-
-def ask(target, url_path, timeout):
-    """Return (status, error) of one GET to a unix socket path or host:port."""
-    if target.startswith("/"):
-        connection = UnixHTTPConnection(target, timeout)
-    else:
-        host, _sep, port = target.rpartition(":")
-        connection = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=timeout)
-    try:
-        connection.request("GET", url_path, headers={"Host": "localhost"})
-        response = connection.getresponse()
-        response.read()
-        return response.status, None
-    except (OSError, http.client.HTTPException) as error:
-        return None, "%s: %s" % (type(error).__name__, error)
-    finally:
-        connection.close()
+from ansible_collections.asgi.deploy.plugins.module_utils.serving import ask
 
 
 def main():

@@ -84,53 +84,18 @@ ansible_facts:
         cpu_busy_percent: 12.5
 """
 
-import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.asgi.deploy.plugins.module_utils.capacity import host_capacity, read_text
 from ansible_collections.asgi.deploy.plugins.module_utils.claims import CLAIMS_DIR, read_claims
-
-
-def rss_mb(pid):
-    """Resident memory of a process in MiB, or None if it is gone."""
-    status = read_text("/proc/%d/status" % pid)
-    for line in (status or "").splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024.0, 1)
-    return None
-
-
-def processes():
-    """(pid, ppid, name) of every process."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        stat = read_text("/proc/%s/stat" % entry)
-        if not stat:
-            continue
-        # The name is in parentheses and may itself hold spaces or parentheses.
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        found.append((int(entry), ppid, name))
-    return found
+from ansible_collections.asgi.deploy.plugins.module_utils.serving import processes, rss_mb, serving_unit, workers_of
 
 
 def cpu_times():
     fields = [int(value) for value in read_text("/proc/stat").splitlines()[0].split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
     return sum(fields), idle
-
-
-def serving_unit(app_name, run_dir="/run"):
-    """The service of the slot the app's stable socket path links to."""
-    link = os.path.join(run_dir, app_name, app_name + ".sock")
-    if os.path.islink(link):
-        slot = os.path.basename(os.readlink(link))
-        if slot.endswith(".sock"):
-            return "%s@%s.service" % (app_name, slot[:-len(".sock")])
-    return app_name + ".service"
 
 
 def claims(claims_dir):
@@ -140,12 +105,8 @@ def claims(claims_dir):
 
 
 def app_usage(unit, main_pid, claim, table):
-    workers = [{"pid": pid, "rss_mb": rss_mb(pid)} for pid, ppid, name in table
-               if ppid == main_pid and name.startswith("python")]
-    # uvicorn's multiprocessing resource tracker is a child too, but tiny.
-    workers = [w for w in workers if w["rss_mb"] is not None and w["rss_mb"] >= 15]
     return {"unit": unit, "main": {"pid": main_pid, "rss_mb": rss_mb(main_pid)},
-            "workers": sorted(workers, key=lambda w: w["pid"]),
+            "workers": workers_of(main_pid, table),
             "sized": str(claim.get("workers", "auto")),
             "per_worker_mb": claim.get("per_worker_mb", 128), "workers_per_cpu": claim.get("workers_per_cpu", 2)}
 
