@@ -112,7 +112,8 @@ def leaves_host_serving(host, probe_installed, good_src):
 
     def redeploy():
         host.run("rm -f %s/filler; systemctl reset-failed %s" % (STATE, unit(host)))
-        return run_deploy(good_src)
+        # A test stopped halfway may have left a run's lock behind.
+        return run_deploy(good_src, app_break_lock=True)
     restore_when_not_serving(lambda: healthy(host, SOCKET), redeploy, unit(host))
 
 
@@ -336,37 +337,102 @@ def test_crash_loop_stops_at_the_start_limit(host, tmp_path, fault):
         len(starts), starts[-1] - starts[0], burst)
 
 
+LOCK = "/var/lib/asgi-deploy/%s/lock.json" % APP
+
+
+def start_deploy(src, log, *args):
+    """ansible-playbook site.yml in the background, its output to log."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(dict(BASE_VARS, app_src=src), handle)
+    out = open(log, "w")
+    run = subprocess.Popen(deploy_command(args=["-e", "@" + handle.name] + list(args)), stdout=out,
+                           stderr=subprocess.STDOUT, cwd=PROJECT, start_new_session=True)
+    run.log, run.vars_file, run.out = log, handle.name, out
+    return run
+
+
+def finish(run, timeout=900):
+    run.wait(timeout=timeout)
+    run.out.close()
+    os.unlink(run.vars_file)
+    run.finished = time.monotonic()
+    return run.log.read_text()
+
+
+def releases_with_version(host, version):
+    return host.run("grep -lx %s /opt/%s/releases/*/app/VERSION" % (version, APP)).stdout.split()
+
+
+def test_two_deploys_at_once_one_runs_and_one_names_it(host, tmp_path, fault):
+    fault.fault = "two operators start a deploy of two releases at the same moment, under load"
+    fault.expected = "one deploys; the other stops at once naming the first, changing nothing; 0 failed requests"
+    loop = BackgroundLoop(host, "--unix", SOCKET, "--concurrency", "2", "--interval", "0.02", "--count", "100000",
+                          "--duration", "600")
+    try:
+        started = time.monotonic()
+        runs = {name: start_deploy(faults_app(tmp_path / name, version=name), tmp_path / (name + ".log"))
+                for name in ("together-a", "together-b")}
+        logs = {name: finish(run) for name, run in runs.items()}
+    finally:
+        summary = loop.stop()
+    summary.pop("posted_ids", None)
+    won = [name for name, run in runs.items() if run.returncode == 0]
+    assert len(won) == 1, {name: logs[name][-3000:] for name in runs}
+    winner, loser = runs[won[0]], runs[({"together-a", "together-b"} - set(won)).pop()]
+    text = logs[({"together-a", "together-b"} - set(won)).pop()]
+    assert "App '%s' is locked by another run on" % APP in text, text[-3000:]
+    assert "pid %d, playbook site.yml" % winner.pid in text and "still running on this controller" in text
+    assert "Nothing was changed." in text and re.search(r"changed=0 ", text), text[-1500:]
+    assert loser.finished - started < winner.finished - started
+    assert releases_with_version(host, ({"together-a", "together-b"} - set(won)).pop()) == []
+    assert host.file(current(host) + "/app/VERSION").content_string.strip() == won[0]
+    assert not host.file(LOCK).exists
+    assert summary["failed"] == 0, summary
+    fault.observed = "%s deployed; the other stopped after %.0f s naming it (the deploy took %.0f s); %d requests, 0 failed" % (
+        won[0], loser.finished - started, winner.finished - started, summary["sent"])
+
+
 def test_ansible_killed_mid_deploy(host, tmp_path, fault):
     fault.fault = "ansible-playbook killed at a random task"
     fault.expected = "current always complete; next run finishes"
     seed = int(os.environ.get("ASGI_FAULT_SEED", time.time()))
     rng = random.Random(seed)
-    killed_at = []
+    killed_at, stale = [], []
     # The first round is killed in the worst place: the new slot runs beside
     # the old one, and the stable path is being moved. The others at random.
     for round_, kill_at in enumerate(["Move the stable path to slot", None, None]):
         src = faults_app(tmp_path / str(round_), version="interrupted-%d" % round_)
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-            json.dump(dict(BASE_VARS, app_src=src), handle)
-        log = tmp_path / ("interrupted-%d.log" % round_)
-        with open(log, "w") as out:
-            run = subprocess.Popen(deploy_command(args=["-e", "@" + handle.name]), stdout=out,
-                                   stderr=subprocess.STDOUT, cwd=PROJECT, start_new_session=True)
-            if kill_at:
-                assert wait_for(lambda: kill_at in log.read_text(), 120, interval=0.1)
-            else:
-                time.sleep(rng.uniform(3, 30))
-            os.killpg(run.pid, signal.SIGKILL)
-            run.wait(timeout=60)
-        tasks = re.findall(r"^TASK \[(.*?)\]", log.read_text(), re.M)
+        run = start_deploy(src, tmp_path / ("interrupted-%d.log" % round_))
+        if kill_at:
+            assert wait_for(lambda: kill_at in run.log.read_text(), 120, interval=0.1)
+        else:
+            time.sleep(rng.uniform(3, 30))
+        os.killpg(run.pid, signal.SIGKILL)
+        tasks = re.findall(r"^TASK \[(.*?)\]", finish(run, timeout=60), re.M)
         killed_at.append(tasks[-1] if tasks else "(before the first task)")
         # Whatever was interrupted, current is a finished release and serves.
         assert complete(host, current(host)), killed_at
         assert wait_for(lambda: healthy(host, SOCKET), 60), killed_at
-        result = run_deploy(src)
+        if host.file(LOCK).exists:
+            # The killed run's lock: the next run names it as stale, with its
+            # age, and changes nothing until told to break it.
+            assert json.loads(host.file(LOCK).content_string)["pid"] == run.pid
+            refused = run_deploy(src)
+            assert refused.returncode != 0
+            assert re.search(r"pid %d, playbook site.yml, started [^;]+; it took the lock (\d+ min )?\d+ s ago"
+                             % run.pid, refused.stdout), why(refused)
+            assert "no longer running" in refused.stdout and "-e app_break_lock=true" in refused.stdout
+            result = run_deploy(src, app_break_lock=True)
+            assert "Broke the deploy lock of" in result.stdout, why(result)
+            stale.append(round_)
+        else:
+            result = run_deploy(src)
         assert result.returncode == 0, why(result)
+        assert not host.file(LOCK).exists
         assert serving_release(host) == os.path.basename(current(host))
         assert host.file(current(host) + "/app/VERSION").content_string.strip() == "interrupted-%d" % round_
-        os.unlink(handle.name)
-    print("seed %d; killed during: %s" % (seed, killed_at))
-    fault.observed = "seed %d; killed in: %s; all recovered" % (seed, "; ".join(killed_at))
+    print("seed %d; killed during: %s; stale lock broken after rounds %s" % (seed, killed_at, stale))
+    # The first round was killed long after the lock was taken.
+    assert 0 in stale
+    fault.observed = "seed %d; killed in: %s; stale lock named and broken after %d; all recovered" % (
+        seed, "; ".join(killed_at), len(stale))

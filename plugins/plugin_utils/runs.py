@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, asgi.deploy contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The controller's side of a run: which process it is, and whether one still runs."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+
+
+def playbook_process():
+    """The ansible-playbook process: tasks run in workers it forked."""
+    parent = multiprocessing.parent_process()
+    return parent.pid if parent is not None else os.getpid()
+
+
+def started(pid, proc="/proc"):
+    """The start time of a process in seconds since the epoch, or None."""
+    try:
+        with open(os.path.join(proc, str(pid), "stat")) as handle:
+            # The command name, in parentheses, may hold spaces.
+            fields = handle.read().rsplit(")", 1)[1].split()
+        with open(os.path.join(proc, "stat")) as handle:
+            boot = next(int(line.split()[1]) for line in handle if line.startswith("btime "))
+    except (OSError, IndexError, StopIteration, ValueError):
+        return None
+    return boot + int(fields[19]) // os.sysconf("SC_CLK_TCK")
+
+
+def still_runs(run, proc="/proc"):
+    """Whether the run a lock names still runs: True or False when this
+    controller can tell (the run started here), None when it cannot."""
+    if run.get("host") != socket.gethostname() or not isinstance(run.get("pid"), int):
+        return None
+    since = started(run["pid"], proc)
+    if since is None:
+        return False if os.path.isdir(proc) else None
+    # A pid reused by a later process is not the run.
+    return run.get("started") in (None, since)

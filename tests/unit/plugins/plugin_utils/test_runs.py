@@ -1,0 +1,32 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+from ansible_collections.asgi.deploy.plugins.plugin_utils.runs import started, still_runs
+
+
+def test_the_start_time_of_a_process():
+    assert abs(started(os.getpid()) - time.time()) < 600
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert started(os.getpid()) <= started(child.pid) <= time.time() + 1
+    finally:
+        child.kill()
+        child.wait()
+    assert started(child.pid) is None
+
+
+def test_a_run_here_is_known_alive_or_gone_and_one_elsewhere_is_unknown():
+    here = socket.gethostname()
+    assert still_runs({"host": here, "pid": os.getpid(), "started": started(os.getpid())}) is True
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert still_runs({"host": here, "pid": child.pid, "started": 1}) is False
+    # The pid of the run, now another process's: that is not the run.
+    assert still_runs({"host": here, "pid": os.getpid(), "started": started(os.getpid()) - 3600}) is False
+    assert still_runs({"host": "elsewhere.example", "pid": os.getpid(), "started": 1}) is None
