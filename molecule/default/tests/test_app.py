@@ -1,11 +1,13 @@
 """The example app on one VM: units, workers, crashes, restarts, reboot,
 migrations and releases. Tests run in file order; the ones that change the
 deployment come last."""
+import getpass
 import hashlib
 import json
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
 import time
@@ -254,6 +256,80 @@ def test_release_failing_its_health_check_never_serves_a_user(host, releases, tm
     # Every answer came from the serving release, and none failed.
     assert summary["failed"] == 0 and set(summary["releases"]) == {os.path.basename(serving)}, summary
     fault.observed = "failed with the app's error; %d requests, all from the serving release" % summary["sent"]
+
+
+HISTORY = "/var/lib/asgi-deploy/%s/history.jsonl" % APP
+
+
+def history(host):
+    return [json.loads(line) for line in host.file(HISTORY).content_string.splitlines()]
+
+
+def test_the_history_has_a_line_per_run(host):
+    """The runs of the three tests above, newest last: three restarts and a new
+    release (ok), the rollback (ok), the release that cannot import and the
+    one failing its health check (failed, with the step)."""
+    lines = history(host)
+    restarts, release, rollback, unimportable, unhealthy = lines[-7:-4], lines[-4], lines[-3], lines[-2], lines[-1]
+    serving = os.path.basename(host.file("/opt/%s/current" % APP).linked_to)
+    me = "%s@%s" % (getpass.getuser(), socket.gethostname())
+    for line in lines[-7:]:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", line["time"]), line
+        assert line["by"] == me and isinstance(line["seconds"], int) and line["seconds"] > 0, line
+    assert all(r["action"] == "deploy" and r["result"] == "ok" and r["from"] == r["to"] == serving and not r["step"]
+               for r in restarts), restarts
+    assert (release["action"], release["result"], release["playbook"], release["from"]) == (
+        "deploy", "ok", "site.yml", serving)
+    assert (rollback["action"], rollback["result"], rollback["playbook"], rollback["from"], rollback["to"]) == (
+        "rollback", "ok", "rollback.yml", release["to"], serving)
+    for failed in (unimportable, unhealthy):
+        assert (failed["action"], failed["result"], failed["from"]) == ("deploy", "failed", serving), failed
+        assert failed["to"] not in ("", serving) and re.match(r"^\S+: \S", failed["step"]), failed
+    assert unimportable["to"] != unhealthy["to"]
+    # Neither left a lock behind.
+    assert not host.file("/var/lib/asgi-deploy/%s/lock.json" % APP).exists
+
+
+def status_lines(result):
+    """The table the status playbook prints (its debug message, a JSON list)."""
+    start = result.stdout.index('"msg": [') + len('"msg": ')
+    return json.JSONDecoder().raw_decode(result.stdout[start:])[0]
+
+
+def test_the_status_playbook_shows_what_the_host_runs(host):
+    result = deploy("playbooks/status.yml")
+    assert result.returncode == 0, why(result)
+    assert "changed=0" in result.stdout
+    lines = status_lines(result)
+    print("\n".join(lines))
+    header, row = lines[1], lines[2]
+    cells = dict(zip(re.split(r"  +", header), re.split(r"  +", row)))
+    current = host.file("/opt/%s/current" % APP).linked_to
+    assert cells["current"] == os.path.basename(current)
+    assert cells["previous"] == os.path.basename(host.file("/opt/%s/previous" % APP).linked_to)
+    last_ok = [r for r in history(host) if r["result"] == "ok" and r["to"] == cells["current"]][-1]
+    assert cells["deployed"] == "%s by %s" % (last_ok["time"], last_ok["by"])
+    workers = worker_pids(host, unit(host))
+    count, rss = cells["workers (RSS MiB)"].split(": ")
+    assert int(count) == len(workers) and len(rss.split()) == len(workers)
+    for pid, shown in zip(sorted(workers), rss.split()):
+        kib = int(host.check_output("awk '/^VmRSS/ {print $2}' /proc/%d/status" % pid))
+        assert abs(float(shown) - kib / 1024) < 16, (pid, shown, kib)
+    assert cells["restarts"] == host.check_output("systemctl show -p NRestarts --value %s" % unit(host))
+    started = int(host.check_output("date -d \"$(systemctl show -p ActiveEnterTimestamp --value %s)\" +%%s" % unit(host)))
+    number, size = cells["uptime"].split()
+    step = {"s": 1, "min": 60, "h": 3600, "d": 86400}[size]
+    assert int(number) * step - 5 <= time.time() - started < (int(number) + 1) * step + 5, (cells["uptime"], started)
+    assert re.fullmatch(r"200 in \d+ ms", cells["health"]), cells
+    assert cells["lock"] == "free"
+    # Caddy's certificate for the site, as the host's openssl reads it.
+    end = host.check_output("echo | openssl s_client -connect 127.0.0.1:443 -servername localhost 2>/dev/null"
+                            " | openssl x509 -noout -enddate -dateopt iso_8601")
+    assert any(line.split()[1:3] == ["localhost", "expires"] and ("expires %s," % end.split("=")[1][:10]) in line
+               for line in lines), (end, lines)
+    at = lines.index("History on %s:" % re.split(r"  +", row)[0])
+    shown = lines[at + 1:at + 6]
+    assert [line.split()[0] for line in shown] == [r["time"] for r in history(host)[-5:]]
 
 
 def test_a_host_too_small_for_two_releases_stops_the_old_one_first(host, fault):
