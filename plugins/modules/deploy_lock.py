@@ -21,6 +21,8 @@ description:
     (C(history.jsonl) in O(path), JSON per line) - when, who, which playbook,
     the release before and after, the result, how long since the lock was
     taken, the step that failed - keeping the last O(history_keep) lines.
+    Only the run that holds the lock writes it, so a run whose lock is gone
+    (given back already, or broken) adds no line.
 author:
   - asgi.deploy contributors (@asgi-deploy)
 options:
@@ -229,23 +231,22 @@ def main():
 
     if ours:
         out["changed"] = True
-    if params["result"]:
-        mine = held if ours else {}
-        out["changed"] = True
+    # Only the holder writes history: a run whose lock is gone (given back by
+    # another of its hosts' failures, or broken) adds no second line.
+    if params["result"] and ours:
         out["record"] = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
             "action": params["action"], "result": params["result"],
             "by": "%s@%s" % (run.get("user", "?"), run.get("host", "?")), "pid": run.get("pid"),
-            "playbook": run.get("playbook", ""), "from": mine.get("from", ""),
+            "playbook": run.get("playbook", ""), "from": held.get("from", ""),
             "to": params["to"] or release_of(params["current"]),
-            "seconds": now - mine["taken"] if "taken" in mine else None, "step": params["step"],
+            "seconds": now - held["taken"] if "taken" in held else None, "step": params["step"],
         }
     if held is not None and not ours:
         out["holder"] = held
     if module.check_mode or not out["changed"]:
         module.exit_json(**out)
     if out["record"]:
-        os.makedirs(folder, mode=0o755, exist_ok=True)
         append_history(folder, out["record"], params["history_keep"])
     if ours:
         os.unlink(os.path.join(folder, LOCK))

@@ -65,6 +65,11 @@ def test_breaking_names_the_run_it_broke(tmp_path):
     broke = call(tmp_path, run=run_of(2), break_lock=True)
     assert broke["acquired"] and broke["broken"]["pid"] == 1
     assert json.loads((tmp_path / "deploy" / "lock.json").read_text())["pid"] == 2
+    # The run whose lock was broken writes no history and leaves the lock alone.
+    late = call(tmp_path, run=run_of(1), state="unlocked", result="ok")
+    assert late["record"] is None and late["holder"]["pid"] == 2
+    assert not (tmp_path / "deploy" / "history.jsonl").exists()
+    assert json.loads((tmp_path / "deploy" / "lock.json").read_text())["pid"] == 2
 
 
 def test_a_history_line_per_run_with_what_it_did(tmp_path):
