@@ -90,6 +90,16 @@ def lock(status):
         held.get("user"), held.get("host"), held.get("pid"), held.get("playbook"), duration(held.get("age_s")))
 
 
+def certificate(cert):
+    if cert.get("not_after") is None:
+        return "not read: %s" % cert.get("error")
+    left = cert["not_after"] - time.time()
+    # Caddy's own CA issues certificates for 12 hours: say hours, not 0 days.
+    when = "in %d days" % (left // 86400) if left >= 2 * 86400 else "in %d h" % (left // 3600)
+    return "expires %s, %s, issuer %s" % (time.strftime("%Y-%m-%d", time.gmtime(cert["not_after"])), when,
+                                         cert.get("issuer"))
+
+
 def row(host, status):
     deployed = status.get("deployed") or {}
     return (host, status.get("current") or "-",
@@ -118,9 +128,7 @@ def status_table(statuses, name, certificates=None):
              for domain, cert in sorted((certificates[edge] or {}).items())]
     if certs:
         lines += [""] + table([("edge", "domain", "certificate")] + [
-            (edge, domain, ("expires %s, in %s days, issuer %s" % (
-                time.strftime("%Y-%m-%d", time.gmtime(cert["not_after"])), cert["days_left"], cert.get("issuer")) if cert.get("not_after") is not None
-             else "not read: %s" % cert.get("error"))) for edge, domain, cert in certs])
+            (edge, domain, certificate(cert)) for edge, domain, cert in certs])
     for host in sorted(statuses):
         records = statuses[host].get("history") or []
         lines += ["", "History on %s%s" % (host, ":" if records else ": (none)")]

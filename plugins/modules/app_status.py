@@ -72,6 +72,7 @@ status:
   returned: always
   type: dict
   sample:
+    app: example
     current: "20261130-d4e5f6"
     previous: "20261130-a1b2c3"
     deployed: {time: "2026-11-30T20:14:03Z", by: ops@laptop, playbook: site.yml}
@@ -93,8 +94,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.asgi.deploy.plugins.module_utils.capacity import read_text
-from ansible_collections.asgi.deploy.plugins.module_utils.serving import (ask, processes, release_of, rss_mb, serving_unit,
-                                                                       workers_of)
+from ansible_collections.asgi.deploy.plugins.module_utils.serving import (
+    ask, processes, release_of, rss_mb, serving_unit, workers_of)
 
 
 def history(path, lines):
@@ -161,6 +162,7 @@ def main():
     except (OSError, ValueError):
         lock = None
     module.exit_json(changed=False, status={
+        "app": name,
         "current": current,
         "previous": release_of(os.path.join(root, "previous")),
         "deployed": deployed(records, current),

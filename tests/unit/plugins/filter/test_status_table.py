@@ -1,6 +1,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+import time
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
@@ -42,9 +44,13 @@ def test_a_single_worker_serves_from_the_main_process():
 def test_certificates_by_edge_and_domain():
     lines = status_table({"web1": SERVING}, name="shop", certificates={"edge1": {
         "shop.example": {"not_after": 1803993600, "days_left": 89, "issuer": "CN=R11", "error": None},
+        "internal.test": {"not_after": int(time.time()) + 11 * 3600 + 60, "days_left": 0, "issuer": "CN=Caddy",
+                          "error": None},
         "*.shop.example": {"not_after": None, "days_left": None, "issuer": None, "error": "a wildcard"}}})
-    assert any(line.startswith("edge1") and "shop.example" in line and "expires 2027-03-02, in 89 days, issuer CN=R11"
-               in line for line in lines)
+    days = (1803993600 - int(time.time())) // 86400
+    assert any(line.startswith("edge1") and "shop.example" in line
+               and "expires 2027-03-02, in %d days, issuer CN=R11" % days in line for line in lines), lines
+    assert any("internal.test" in line and ", in 11 h, issuer CN=Caddy" in line for line in lines), lines
     assert any("*.shop.example" in line and "not read: a wildcard" in line for line in lines)
 
 
