@@ -3,7 +3,7 @@ CA's root, and renewed by Caddy before it expires."""
 import time
 
 import pytest
-from asgi_testlib import probe, tls_info, wait_for
+from asgi_testlib import exposure, probe, tls_info, wait_for
 
 NAME = "edge.asgi.test"
 PEBBLE_ROOT = "/tmp/pebble-root.pem"
@@ -49,3 +49,10 @@ def test_certificate_is_renewed_before_it_expires(host, pebble_root):
     assert renewed
     # Both the old and new certificates came from the real CA: the new one verifies too.
     assert tls_info(host, NAME, "/", pebble_root)["status"] == 200
+
+
+def test_caddy_issues_and_renews_in_its_sandbox(host):
+    """The issuance and renewal above ran under the caddy role's sandbox."""
+    score = exposure(host, "caddy.service")
+    print("caddy.service exposure:", score)
+    assert score <= 2.5

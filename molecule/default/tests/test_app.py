@@ -14,9 +14,9 @@ import time
 import tomllib
 
 import pytest
-from asgi_testlib import (CADDY_ROOT_ON_HOST, PROJECT, BackgroundLoop, app_copy, booted, deploy, env_file, healthy,
-                          install_probe, live_unit, main_pid, probe, restart_container, restore_when_not_serving,
-                          row_ids, wait_for, why, worker_pids)
+from asgi_testlib import (CADDY_ROOT_ON_HOST, PROJECT, BackgroundLoop, app_copy, booted, deploy, env_file, exposure,
+                          healthy, install_probe, live_unit, main_pid, probe, restart_container,
+                          restore_when_not_serving, row_ids, wait_for, why, worker_pids)
 
 sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
 from uvicorn_workers import uvicorn_workers  # noqa: E402
@@ -110,8 +110,7 @@ def test_release_code_is_not_writable_by_the_app(host):
 
 
 def test_hardening_exposure(host):
-    line = host.check_output("systemd-analyze security %s | tail -1" % unit(host))
-    score = float(line.split("level for %s:" % unit(host))[1].split()[0])
+    score = exposure(host, unit(host))
     print("systemd-analyze security exposure:", score)
     assert score <= 2.5
 

@@ -4,7 +4,7 @@ import http.client
 import subprocess
 import time
 
-from asgi_testlib import CADDY_ROOT, deploy, https_get, live_slot, probe, tls_info, wait_for, why
+from asgi_testlib import CADDY_ROOT, deploy, exposure, https_get, live_slot, probe, tls_info, wait_for, why
 
 ROOT_ON_HOST = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
 # Published on the controller's loopback by molecule.yml.
@@ -23,6 +23,15 @@ def test_caddy_enabled_and_running(host):
     caddy = host.service("caddy")
     assert caddy.is_enabled and caddy.is_running
     assert host.process.filter(comm="caddy")[0].user == "caddy"
+
+
+def test_caddy_runs_in_a_sandbox(host):
+    """The tests of this file (HTTPS with Caddy's CA, reloads, the app's socket
+    through the group, the access log) pass with Caddy at this exposure."""
+    score = exposure(host, "caddy.service")
+    print("caddy.service exposure:", score)
+    assert score <= 2.5
+    assert host.run("runuser -u caddy -- touch /etc/caddy/x").rc != 0
 
 
 def test_https_reaches_the_app_through_caddy(host):

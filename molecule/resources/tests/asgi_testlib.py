@@ -144,6 +144,12 @@ def main_pid(host, unit):
     return int(host.check_output("systemctl show -p MainPID --value %s" % unit))
 
 
+def exposure(host, unit):
+    """systemd-analyze security's overall exposure of a unit (0 to 10, lower is safer)."""
+    line = host.check_output("systemd-analyze security %s | tail -1" % unit)
+    return float(line.split("level for %s:" % unit)[1].split()[0])
+
+
 def worker_pids(host, unit):
     """uvicorn's worker processes: children of the main process, spawned by multiprocessing."""
     parent = main_pid(host, unit)
