@@ -9,8 +9,8 @@ import subprocess
 import time
 
 import pytest
-from asgi_testlib import (CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, booted, deploy, live_unit, main_pid, other_host,
-                          probe, restore_when_not_serving, row_ids, wait_for, why)
+from asgi_testlib import (CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, booted, deploy, exposure, live_unit, main_pid,
+                          other_host, probe, restore_when_not_serving, row_ids, wait_for, why)
 
 APPS = ["asgi-cluster-app1", "asgi-cluster-app2"]
 URL = ["--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST]
@@ -114,6 +114,15 @@ def test_database_listens_only_for_the_app_hosts(host, db):
     assert len(rules) == 2 and all(rule[-1] == "scram-sha-256" for rule in rules), rules
     listen = db.check_output("cat /etc/postgresql/*/main/conf.d/asgi-deploy.conf")
     assert "'*'" not in listen and "0.0.0.0" not in listen
+
+
+def test_postgresql_and_caddy_run_in_a_sandbox(host, db):
+    """The tests of this file (migrations, rows written through the app, the
+    reboot) pass with the database and the edge at these exposures."""
+    cluster = db.check_output("systemctl list-units --plain --no-legend 'postgresql@*' | awk '{print $1}'")
+    scores = {cluster: exposure(db, cluster), "caddy.service": exposure(host, "caddy.service")}
+    print("exposure:", scores)
+    assert all(score <= 2.5 for score in scores.values()), scores
 
 
 def test_rolling_deploy_drops_no_request(host, apps, db, tmp_path, fault):

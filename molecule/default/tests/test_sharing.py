@@ -124,6 +124,8 @@ def test_removing_an_app_leaves_the_other_serving(host, fault):
     assert not host.file("/etc/systemd/system/notes@green.service").exists
     assert not host.file("/opt/notes").exists and not host.file("/etc/notes").exists
     assert not host.file("/usr/local/bin/notes-run").exists
+    # Its deploy history goes too, and no lock is left behind.
+    assert not host.file("/var/lib/asgi-deploy/notes").exists
     assert not host.file("/run/notes").exists and not host.user("notes").exists and not claimed(host, "notes")
     assert host.file("/var/lib/notes/example.db").exists
     refused = host.run("python3 /usr/local/bin/asgi_probe.py --url https://notes.localhost/ --connect 127.0.0.1 "
