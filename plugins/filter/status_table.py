@@ -96,8 +96,8 @@ def certificate(cert):
     left = cert["not_after"] - time.time()
     # Caddy's own CA issues certificates for 12 hours: say hours, not 0 days.
     when = "in %d days" % (left // 86400) if left >= 2 * 86400 else "in %d h" % (left // 3600)
-    return "expires %s, %s, issuer %s" % (time.strftime("%Y-%m-%d", time.gmtime(cert["not_after"])), when,
-                                         cert.get("issuer"))
+    day = time.strftime("%Y-%m-%d", time.gmtime(cert["not_after"]))
+    return "expires %s, %s, issuer %s" % (day, when, cert.get("issuer"))
 
 
 def row(host, status):
