@@ -355,8 +355,18 @@ def finish(run, timeout=900):
     run.wait(timeout=timeout)
     run.out.close()
     os.unlink(run.vars_file)
-    run.finished = time.monotonic()
     return run.log.read_text()
+
+
+def finish_all(runs, timeout=900):
+    """Wait for every run, noting when each one ended."""
+    deadline, pending = time.monotonic() + timeout, list(runs)
+    while pending and time.monotonic() < deadline:
+        for run in [run for run in pending if run.poll() is not None]:
+            run.finished = time.monotonic()
+            pending.remove(run)
+        time.sleep(0.2)
+    return [finish(run, timeout=1) for run in runs]
 
 
 def releases_with_version(host, version):
@@ -372,7 +382,7 @@ def test_two_deploys_at_once_one_runs_and_one_names_it(host, tmp_path, fault):
         started = time.monotonic()
         runs = {name: start_deploy(faults_app(tmp_path / name, version=name), tmp_path / (name + ".log"))
                 for name in ("together-a", "together-b")}
-        logs = {name: finish(run) for name, run in runs.items()}
+        logs = dict(zip(runs, finish_all(list(runs.values()))))
     finally:
         summary = loop.stop()
     summary.pop("posted_ids", None)
