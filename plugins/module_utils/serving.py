@@ -38,6 +38,16 @@ def processes():
     return found
 
 
+def started_after_boot(pid, proc="/proc"):
+    """Seconds from boot to a process's start (its stat's starttime), or None."""
+    stat = read_text(os.path.join(proc, str(pid), "stat"))
+    try:
+        # The command name, in parentheses, may hold spaces.
+        return int(stat.rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+    except (AttributeError, IndexError, ValueError):
+        return None
+
+
 def release_of(link):
     """The release a link (current, previous) names, or an empty string."""
     try:

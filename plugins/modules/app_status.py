@@ -95,7 +95,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.asgi.deploy.plugins.module_utils.capacity import read_text
 from ansible_collections.asgi.deploy.plugins.module_utils.serving import (
-    ask, processes, release_of, rss_mb, serving_unit, workers_of)
+    ask, processes, release_of, rss_mb, serving_unit, started_after_boot, workers_of)
 
 
 def history(path, lines):
@@ -118,11 +118,10 @@ def deployed(records, current):
 
 def uptime_s(pid):
     """Seconds since a process started, or None."""
-    stat, uptime = read_text("/proc/%d/stat" % pid), read_text("/proc/uptime")
-    if not stat or not uptime:
+    since_boot, uptime = started_after_boot(pid), read_text("/proc/uptime")
+    if since_boot is None or not uptime:
         return None
-    ticks = int(stat.rsplit(")", 1)[1].split()[19])
-    return int(float(uptime.split()[0]) - ticks / os.sysconf("SC_CLK_TCK"))
+    return int(float(uptime.split()[0]) - since_boot)
 
 
 def show(module, unit):

@@ -9,6 +9,8 @@ import multiprocessing
 import os
 import socket
 
+from ansible_collections.asgi.deploy.plugins.module_utils.serving import started_after_boot
+
 
 def playbook_process():
     """The ansible-playbook process: tasks run in workers it forked."""
@@ -18,15 +20,13 @@ def playbook_process():
 
 def started(pid, proc="/proc"):
     """The start time of a process in seconds since the epoch, or None."""
+    since_boot = started_after_boot(pid, proc)
     try:
-        with open(os.path.join(proc, str(pid), "stat")) as handle:
-            # The command name, in parentheses, may hold spaces.
-            fields = handle.read().rsplit(")", 1)[1].split()
         with open(os.path.join(proc, "stat")) as handle:
             boot = next(int(line.split()[1]) for line in handle if line.startswith("btime "))
     except (OSError, IndexError, StopIteration, ValueError):
         return None
-    return boot + int(fields[19]) // os.sysconf("SC_CLK_TCK")
+    return None if since_boot is None else boot + int(since_boot)
 
 
 def still_runs(run, proc="/proc"):
