@@ -28,10 +28,16 @@ export PATH="${ASGI_DEMO_VENV:-$PWD/.venv}/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="
 playbook="${ASGI_DEMO_PLAYBOOK:-site.yml}"
 mkdir -p "$work"
 
+# A demo VM from before the firewall cannot have one: start it anew.
+if docker container inspect "$name" >/dev/null 2>&1 &&
+   ! docker container inspect -f '{{.HostConfig.CapAdd}}' "$name" | grep -q NET_ADMIN; then
+  docker rm -f "$name" >/dev/null
+fi
 if ! docker container inspect "$name" >/dev/null 2>&1; then
   echo "==> Starting the demo VM (a systemd container, 1 GiB)"
+  # NET_ADMIN: the deploy gives the VM its own firewall (nftables).
   docker run -d --name "$name" --hostname "$name" --memory 1g \
-    --cap-add SYS_ADMIN --security-opt seccomp=unconfined --cgroupns host \
+    --cap-add SYS_ADMIN --cap-add NET_ADMIN --security-opt seccomp=unconfined --cgroupns host \
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
     --stop-signal SIGRTMIN+3 -p "127.0.0.1:$port:443" \
     asgi-deploy/debian12:latest /lib/systemd/systemd >/dev/null

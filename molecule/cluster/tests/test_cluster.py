@@ -5,6 +5,7 @@ time, and every host rebooted with the database last. Tests run in file order.""
 import json
 import os
 import re
+import shlex
 import subprocess
 import time
 
@@ -123,6 +124,47 @@ def test_postgresql_and_caddy_run_in_a_sandbox(host, db):
     scores = {cluster: exposure(db, cluster), "caddy.service": exposure(host, "caddy.service")}
     print("exposure:", scores)
     assert all(score <= 2.5 for score in scores.values()), scores
+
+
+CONNECT = "import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)"
+
+
+def reaches(node, target, port):
+    """Whether a TCP connection from node (a host, or None for a container on
+    the scenario's network outside the inventory) to target:port opens."""
+    if node is None:
+        image = "asgi-deploy/%s:latest" % os.environ.get("MOLECULE_DISTRO", "debian12")
+        return subprocess.run(["docker", "run", "--rm", "--network", "asgi-cluster", image,
+                               "python3", "-c", CONNECT, target, str(port)],
+                              capture_output=True, timeout=120, check=False).returncode == 0
+    return node.run("python3 -c %s %s %d" % (shlex.quote(CONNECT), target, port)).rc == 0
+
+
+TARGETS = {"app": (APPS[0], 8000), "postgresql": ("asgi-cluster-db", 5432), "https": ("asgi-cluster-edge", 443)}
+# HTTPS from anywhere is the control: every source reaches something.
+EXPECTED_FLOWS = {
+    ("edge", "app"): True, ("edge", "postgresql"): False,
+    ("app1", "postgresql"): True, ("app1", "https"): True,
+    ("db", "app"): False, ("db", "https"): True,
+    ("outsider", "app"): False, ("outsider", "postgresql"): False, ("outsider", "https"): True,
+}
+
+
+def flows(host, apps, db):
+    """Which of EXPECTED_FLOWS open, from the edge, app1, the database host
+    and a container outside the inventory."""
+    nodes = {"edge": host, "app1": apps[APPS[0]], "db": db, "outsider": None}
+    return {(source, target): reaches(nodes[source], *TARGETS[target]) for source, target in EXPECTED_FLOWS}
+
+
+def test_firewalls_admit_exactly_the_deploys_flows(host, apps, db):
+    """The app port from the edge only, PostgreSQL from the app hosts only."""
+    seen = flows(host, apps, db)
+    print("flows:", {"%s->%s" % key: "open" if value else "closed" for key, value in sorted(seen.items())})
+    assert seen == EXPECTED_FLOWS
+    for node in [host, db] + list(apps.values()):
+        assert node.service("asgi-firewall").is_enabled
+        assert "policy drop" in node.check_output("nft list chain inet asgi_deploy input")
 
 
 def test_rolling_deploy_drops_no_request(host, apps, db, tmp_path, fault):
@@ -333,6 +375,8 @@ def test_fleet_reboot_database_last(host, apps, db, fault):
         assert app.service(unit(app)).is_running
         assert app.check_output("systemctl show -p NRestarts --value %s" % unit(app)) == "0"
     assert wait_for(lambda: probe_hosts(host) == set(APPS), 120)
+    # The firewalls came back with the hosts, before anything listened.
+    assert flows(host, apps, db) == EXPECTED_FLOWS
     print("fleet reboot: apps+edge up %.1fs, database up %.1fs, /items through the edge %.1fs"
           % (booted_at, db_at, serving_at))
     fault.observed = "apps up at %.0f s with no database, db at %.0f s, serving at %.0f s, 0 app restarts" % (

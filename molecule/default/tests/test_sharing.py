@@ -7,7 +7,12 @@ import pytest
 from asgi_testlib import CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, deploy, live_unit, main_pid, why
 
 SITES = "/etc/caddy/sites.d/%s.caddy"
-NOTES = {"app_name": "notes", "caddy_sites": [{"domains": ["notes.localhost"], "tls": "internal"}]}
+# notes also opens a port of its own: the host's firewall must admit both apps' flows.
+NOTES = {"app_name": "notes", "caddy_sites": [{"domains": ["notes.localhost"], "tls": "internal"}],
+         "firewall_rules": [{"port": 9100, "from": ["192.0.2.10"], "comment": "metrics"}]}
+FIREWALL = "/etc/asgi-deploy/firewall.d/%s.json"
+NOTES_RULE = 'ip saddr 192.0.2.10 tcp dport 9100 accept comment "notes: metrics"'
+
 LOAD = ("--cacert", CADDY_ROOT_ON_HOST, "--post-every", "4", "--concurrency", "2", "--interval", "0.02",
         "--count", "100000", "--duration", "600")
 EXAMPLE_LOAD = ("--url", "https://localhost/") + LOAD
@@ -18,6 +23,10 @@ NOTES_LOAD = ("--url", "https://notes.localhost/", "--connect", "127.0.0.1") + L
 def notes_v2(tmp_path_factory):
     """The variables of notes' second release: a copy of the example app that says VERSION 2."""
     return dict(NOTES, app_src=app_copy(tmp_path_factory.mktemp("notes"), write={"VERSION": "2\n"}))
+
+
+def input_chain(host):
+    return host.check_output("nft list chain inet asgi_deploy input")
 
 
 def claimed(host, app):
@@ -55,6 +64,7 @@ def test_a_second_app_gets_its_own_site_and_leaves_the_first_alone(host, alone, 
     fault.fault = "a second app deployed onto the host, then a new release of it"
     fault.expected = "first app's site, units and process untouched; 0 failed requests to either"
     example_sites, pid = checksum(host, SITES % "example"), main_pid(host, live_unit(host, "example"))
+    example_flows = checksum(host, FIREWALL % "example")
     loop = BackgroundLoop(host, *EXAMPLE_LOAD)
     try:
         first = deploy(extra_vars=NOTES)
@@ -74,6 +84,10 @@ def test_a_second_app_gets_its_own_site_and_leaves_the_first_alone(host, alone, 
     assert checksum(host, SITES % "example") == example_sites
     assert main_pid(host, live_unit(host, "example")) == pid
     assert "notes.localhost" in host.file(SITES % "notes").content_string
+    # One table admitting what each app needs; notes' run left example's flows as they were.
+    assert checksum(host, FIREWALL % "example") == example_flows
+    chain = input_chain(host)
+    assert NOTES_RULE in chain and 'tcp dport 443 accept comment "example: HTTPS"' in chain, chain
     fault.observed = "example: %d requests, notes: %d across its two releases; failed %d and %d" % (
         example["sent"], notes["sent"], example["failed"], notes["failed"])
 
@@ -128,6 +142,10 @@ def test_removing_an_app_leaves_the_other_serving(host, fault):
     assert not host.file("/var/lib/asgi-deploy/notes").exists
     assert not host.file("/run/notes").exists and not host.user("notes").exists and not claimed(host, "notes")
     assert host.file("/var/lib/notes/example.db").exists
+    # Its firewall flows go; example's stay.
+    chain = input_chain(host)
+    assert not host.file(FIREWALL % "notes").exists and NOTES_RULE not in chain
+    assert 'tcp dport 443 accept comment "example: HTTPS"' in chain, chain
     refused = host.run("python3 /usr/local/bin/asgi_probe.py --url https://notes.localhost/ --connect 127.0.0.1 "
                        "--cacert %s --count 1 --timeout 5" % CADDY_ROOT_ON_HOST)
     assert '"ok": 0' in refused.stdout, refused.stdout

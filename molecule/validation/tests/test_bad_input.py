@@ -31,7 +31,7 @@ FUTURE_PYTHON = project_copy("poetry", 'requires-python = ">=3.11"', 'requires-p
 # folders, Caddy's files, the claims, the release and the slot serving. Names and
 # contents, not times: Caddy and PostgreSQL run and touch their folders.
 STATE = ("(dpkg-query -W -f '${Package} ${Version}\\n'; getent passwd; getent group; "
-         "ls -1a /opt /opt/example/releases /etc/systemd/system /etc /var/lib /etc/asgi-deploy/apps; "
+         "ls -1a /opt /opt/example/releases /etc/systemd/system /etc /var/lib /etc/asgi-deploy /etc/asgi-deploy/apps; "
          "md5sum /etc/caddy/Caddyfile /etc/caddy/sites.d/* /etc/systemd/system/example@* /etc/asgi-deploy/apps/* /etc/example/*.env; "
          "readlink /opt/example/current /run/example/example.sock) 2>&1 | md5sum")
 SOCKET = "/run/example/example.sock"
@@ -107,6 +107,20 @@ CASES = [
     ("global option Caddy refuses", {"caddy_global_extra": "no_such_option 1"},
      ["Caddy refuses the Caddyfile", "no_such_option"]),
     ("sub-folder outside the source", {"app_subdir": "../.."}, ["app_subdir", "without '..'"]),
+    # The container has no CAP_NET_ADMIN and converge ran with asgi_firewall false.
+    ("firewall on a host that may not have one", {"asgi_firewall": True},
+     ["may not change the firewall", "no CAP_NET_ADMIN", "asgi_firewall=false"]),
+    ("firewall port out of range", {"asgi_firewall": True, "firewall_rules": [{"port": 70000}]},
+     ["firewall_rules[0].port is 70000", "ports from 1 to 65535"]),
+    ("firewall source that is not an address", {"asgi_firewall": True,
+                                                "firewall_rules": [{"port": 9100, "from": ["office"]}]},
+     ["firewall_rules[0].from has 'office'", "address or CIDR"]),
+    ("firewall source as a string, not a list", {"asgi_firewall": True,
+                                                 "firewall_rules": [{"port": 9100, "from": "10.0.0.1"}]},
+     ["firewall_rules[0].from is '10.0.0.1'", "a list of addresses"]),
+    ("firewall flow with an unknown key (typo)", {"asgi_firewall": True,
+                                                  "firewall_rules": [{"ports": 9100}]},
+     ["firewall_rules[0] has ports", "only port, proto, from, comment"]),
 ]
 RESULTS = []
 

@@ -1,6 +1,7 @@
 """site.yml on a real VM over SSH: HTTPS from the controller through QEMU's
-forwarded port, the worker count from the VM's own RAM, and a real reboot
-after which everything answers without any further Ansible run."""
+forwarded port, the app's TCP port refused by the VM's firewall, the worker
+count from the VM's own RAM, and a real reboot after which everything answers
+(and the firewall is back) without any further Ansible run."""
 import http.client
 import json
 import os
@@ -19,8 +20,9 @@ def unit(host):
     return live_unit(host, "example")
 
 
-# Forwarded to the guest's 443 by create.yml (see molecule.yml).
+# Forwarded to the guest's 443 and 8000 (app_tcp_port) by create.yml (see molecule.yml).
 HTTPS_PORT = 18743
+APP_PORT = 18780
 
 
 def answers():
@@ -28,6 +30,23 @@ def answers():
         return https_get(HTTPS_PORT, "/health", timeout=5)[0].status == 200
     except (OSError, http.client.HTTPException):
         return False
+
+
+def app_port_answers():
+    """Whether the app answers on its TCP port, forwarded from the controller."""
+    connection = http.client.HTTPConnection("127.0.0.1", APP_PORT, timeout=10)
+    try:
+        connection.request("GET", "/health")
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def app_answers_inside(host):
+    return host.run("python3 -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', "
+                    "timeout=10)\"").rc == 0
 
 
 def expected_workers(host):
@@ -45,6 +64,19 @@ def test_https_from_the_controller(host):
     response, body = https_get(HTTPS_PORT, "/")
     assert response.status == 200
     assert json.loads(body)["scheme"] == "https"
+
+
+def test_firewall_applied_over_ssh_refuses_the_app_port(host):
+    """The app listens on 8000 (it answers inside the VM) but only the edges
+    may connect, and the edge is the VM itself: from the controller, HTTPS
+    through Caddy answers and the app port does not. This run's SSH
+    connection came through QEMU's gateway, admitted by name."""
+    rules = host.check_output("sudo nft list chain inet asgi_deploy input")
+    print(rules)
+    assert "policy drop" in rules and 'ip saddr 10.0.2.2 tcp dport 22 accept' in rules
+    assert app_answers_inside(host)
+    assert answers()
+    assert not app_port_answers()
 
 
 def test_worker_count_follows_the_vm_memory(host):
@@ -70,4 +102,6 @@ def test_real_reboot_comes_back_without_ansible(host):
     print("reboot: SSH back after %.1fs, HTTPS 200 after %.1fs" % (ssh_back, time.monotonic() - start))
     assert host.file("/proc/sys/kernel/random/boot_id").content_string != boot_id
     assert host.service("caddy").is_running and host.service(unit(host)).is_running
+    assert host.service("asgi-firewall").is_running
+    assert app_answers_inside(host) and not app_port_answers()
     assert len(worker_pids(host, unit(host))) == expected_workers(host)
