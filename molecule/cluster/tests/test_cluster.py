@@ -10,8 +10,9 @@ import subprocess
 import time
 
 import pytest
-from asgi_testlib import (CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, booted, deploy, exposure, live_unit, main_pid,
-                          other_host, probe, restore_when_not_serving, row_ids, wait_for, why)
+from asgi_testlib import (CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, app_dropping_names, booted, deploy,
+                          deploy_with_a_full_backup_disk, exposure, live_unit, main_pid, other_host, probe,
+                          restore_when_not_serving, row_ids, snapshot_lines, wait_for, why)
 
 APPS = ["asgi-cluster-app1", "asgi-cluster-app2"]
 URL = ["--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST]
@@ -63,7 +64,7 @@ def migration_runs(db):
 def loop(host):
     """Users through the edge: GETs, and every fourth request a POST that writes a row."""
     return BackgroundLoop(host, *URL, "--post-every", "4", "--concurrency", "2", "--count", "100000",
-                          "--interval", "0.02", "--duration", "600")
+                          "--interval", "0.04", "--duration", "600")
 
 
 def stored_ids(db):
@@ -325,6 +326,53 @@ def test_rollback_returns_every_host_to_the_previous_release(host, apps, db):
     assert set(previous.values()).isdisjoint(serving.values())
 
 
+def database_dump(db):
+    """The app's database as SQL, as its digest: equal digests, equal schema and rows."""
+    return db.check_output("runuser -u postgres -- pg_dump --format=plain app | sha256sum")
+
+
+def item_columns(db):
+    return db.check_output("runuser -u postgres -- psql -tA -d app -c "
+                           "\"select column_name from information_schema.columns where table_name = 'items'\"").split()
+
+
+def test_a_dropped_column_comes_back_from_the_database_snapshot(host, apps, db, tmp_path, fault):
+    fault.fault = "a release whose migration drops a column of data; a full backup disk on the db host; a restore"
+    fault.expected = "full disk: refused before the migration; then 0 failed reads, and the restore returns the rows"
+    serving = {name: current(app) for name, app in apps.items()}
+    assert probe(host, *URL, "--post-every", "1", "--count", "5")["failed"] == 0
+    before = database_dump(db)
+    src = app_dropping_names(tmp_path)
+
+    full = deploy_with_a_full_backup_disk(db, {"app_src": src})
+    assert full.returncode != 0
+    assert "asgi-cluster-db: not enough room in /var/backups/asgi-deploy/example/postgresql" in full.stdout, why(full)
+    assert "the migration did not run" in full.stdout and database_dump(db) == before
+    assert {name: current(app) for name, app in apps.items()} == serving
+
+    readers = BackgroundLoop(host, *URL, "--concurrency", "2", "--count", "100000", "--interval", "0.04",
+                             "--duration", "600")
+    try:
+        dropped = deploy(extra_vars={"app_src": src})
+    finally:
+        summary = readers.stop()
+    report("release dropping a column", summary)
+    assert dropped.returncode == 0, why(dropped)
+    assert summary["failed"] == 0 and summary["sent"] > 50, summary
+    new = current(apps[APPS[0]])
+    name, parts = snapshot_lines(dropped)
+    assert name and name.endswith("-" + new) and re.fullmatch(r"postgresql app: [\d.]+ [KM]iB in [\d.]+ s", parts[-1]), parts
+    assert "name" not in item_columns(db)
+    assert db.file("/var/backups/asgi-deploy/example/postgresql/%s/postgresql.dump" % name).mode == 0o600
+
+    restored = deploy("playbooks/restore.yml", extra_vars={"app_restore_before": new, "confirm": "yes"})
+    assert restored.returncode == 0, why(restored)
+    assert database_dump(db) == before and "name" in item_columns(db)
+    assert {name: current(app) for name, app in apps.items()} == serving
+    assert set(probe(host, *URL, "--count", "10")["releases"]) == set(serving.values())
+    fault.observed = "full disk refused, dump unchanged; %d reads, 0 failed; restored dump identical" % summary["sent"]
+
+
 def test_database_down_at_deploy_time(host, apps, db, tmp_path, fault):
     fault.fault, fault.expected = "database unreachable at deploy", "clear failure, no host switched"
     serving = {name: current(app) for name, app in apps.items()}
@@ -332,8 +380,9 @@ def test_database_down_at_deploy_time(host, apps, db, tmp_path, fault):
     db.run_expect([0], "systemctl stop postgresql")
     try:
         # As when the database is not this playbook's to manage (a hosted one):
-        # the db play would start PostgreSQL again.
-        result = deploy(extra_vars={"app_src": app_copy(tmp_path, write={"VERSION": "db-down\n"})},
+        # the db play would start PostgreSQL again. Without the db host in the
+        # run there is no snapshot of its database: app_backup=false says so.
+        result = deploy(extra_vars={"app_src": app_copy(tmp_path, write={"VERSION": "db-down\n"}), "app_backup": False},
                         args=["--limit", "app,edge"])
     finally:
         db.run_expect([0], "systemctl start postgresql")

@@ -14,9 +14,10 @@ import time
 import tomllib
 
 import pytest
-from asgi_testlib import (CADDY_ROOT_ON_HOST, PROJECT, BackgroundLoop, app_copy, booted, deploy, env_file, exposure,
-                          healthy, install_probe, live_unit, main_pid, probe, restart_container,
-                          restore_when_not_serving, row_ids, wait_for, why, worker_pids)
+from asgi_testlib import (CADDY_ROOT_ON_HOST, PROJECT, BackgroundLoop, app_copy, app_dropping_names, booted, deploy,
+                          deploy_with_a_full_backup_disk, env_file, exposure, healthy, install_probe, live_unit,
+                          main_pid, probe, restart_container, restore_when_not_serving, row_ids, snapshot_lines,
+                          wait_for, why, worker_pids)
 
 sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
 from uvicorn_workers import uvicorn_workers  # noqa: E402
@@ -168,14 +169,19 @@ def releases(host):
 def test_a_rerun_needs_no_package_index(host):
     """Nothing changed: no install, no uv download, no request to the index;
     an index nobody answers on (loopback, port 9) cannot fail it."""
+    snapshots = host.run("ls /var/backups/asgi-deploy/%s/app" % APP).stdout
     result = deploy(extra_vars={"app_pip_index_url": "http://127.0.0.1:9/simple"})
     assert result.returncode == 0, why(result)
     assert "changed=0" in result.stdout, result.stdout[-3000:]
+    # No migration ran, so no snapshot was taken.
+    assert host.run("ls /var/backups/asgi-deploy/%s/app" % APP).stdout == snapshots != ""
 
 
 # Users through Caddy: GETs and POSTs that write rows, from the host itself.
+# Two at a time, each new TLS connection: enough to catch a dropped request in
+# every restart, and leaving the 2-core test machine the CPU to deploy.
 USERS = ("--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST, "--post-every", "4",
-         "--concurrency", "4", "--interval", "0.01", "--count", "100000", "--duration", "800")
+         "--concurrency", "2", "--interval", "0.03", "--count", "100000", "--duration", "800")
 
 
 def stored_ids(host):
@@ -467,3 +473,72 @@ def test_utilization_report(host):
     assert int(usable) == CONTAINER_MEMORY_MB
     assert int(host_used) > sum(int(row[3]) for row in rows.values()) and 0 < int(percent) < 100
     assert "recommendation: " in result.stdout
+
+
+SNAPSHOTS = "/var/backups/asgi-deploy/%s/app" % APP
+# Readers of the app through Caddy during a deploy whose migration drops a
+# column: GETs of the index, which no release's schema changes.
+READERS = ("--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST, "--concurrency", "2",
+           "--interval", "0.03", "--count", "100000", "--duration", "600")
+
+
+def sqlite_dump(host):
+    """The database's SQL dump, as its digest: equal digests, equal rows and schema."""
+    return host.check_output("python3 -c %s" % shlex.quote(
+        "import hashlib,sqlite3;c=sqlite3.connect('file:/var/lib/%s/example.db?mode=ro',uri=True);"
+        "print(hashlib.sha256('\\n'.join(c.iterdump()).encode()).hexdigest())" % APP))
+
+
+def item_columns(host):
+    return host.check_output("python3 -c %s" % shlex.quote(
+        "import sqlite3;print(' '.join(r[1] for r in sqlite3.connect('/var/lib/%s/example.db')"
+        ".execute('pragma table_info(items)')))" % APP)).split()
+
+
+def test_a_migration_that_drops_a_column_is_undone_by_restore(host, tmp_path, fault):
+    fault.fault = "a release whose migration drops a column of data; a full backup disk; a restore"
+    fault.expected = "full disk: refused before the migration; then 0 failed reads, and the restore returns the rows"
+    serving = os.path.basename(host.file("/opt/%s/current" % APP).linked_to)
+    names = ["it's \"quoted\"", "costs $5 or ${HOME}", "ünïcode ✓"]
+    for name in names:
+        host.check_output("python3 -c %s" % shlex.quote(
+            "import http.client,json,socket;c=http.client.HTTPConnection('localhost');"
+            "c.sock=socket.socket(socket.AF_UNIX);c.sock.connect(%r);"
+            "c.request('POST','/items',json.dumps({'name':%r}),{'Content-Type':'application/json'});"
+            "assert c.getresponse().status==201" % (SOCKET, name)))
+    before = sqlite_dump(host)
+    src = app_dropping_names(tmp_path)
+
+    full = deploy_with_a_full_backup_disk(host, {"app_src": src})
+    assert full.returncode != 0
+    assert "not enough room in %s" % SNAPSHOTS in full.stdout and "the migration did not run" in full.stdout, why(full)
+    assert "name" in item_columns(host) and sqlite_dump(host) == before
+    assert os.path.basename(host.file("/opt/%s/current" % APP).linked_to) == serving
+
+    loop = BackgroundLoop(host, *READERS)
+    try:
+        dropped = deploy(extra_vars={"app_src": src})
+    finally:
+        summary = loop.stop()
+    assert dropped.returncode == 0, why(dropped)
+    print("reads during the deploy:", {k: summary[k] for k in ("sent", "ok", "failed", "releases")})
+    assert summary["failed"] == 0 and summary["sent"] > 50, summary
+    name, parts = snapshot_lines(dropped)
+    new = os.path.basename(host.file("/opt/%s/current" % APP).linked_to)
+    assert name and name.endswith("-" + new) and re.fullmatch(
+        r"sqlite /var/lib/%s/example\.db: [\d.]+ KiB in [\d.]+ s" % APP, parts[0]), dropped.stdout[-3000:]
+    assert "name" not in item_columns(host)
+    assert host.file("%s/%s" % (SNAPSHOTS, name)).mode == 0o700
+
+    refused = deploy("playbooks/restore.yml", extra_vars={"app_restore_before": new})
+    assert refused.returncode != 0 and "Not confirmed, so nothing was changed" in refused.stdout, why(refused)
+    assert "name" not in item_columns(host)
+
+    restored = deploy("playbooks/restore.yml", extra_vars={"app_restore_before": new, "confirm": "yes"})
+    assert restored.returncode == 0, why(restored)
+    assert sqlite_dump(host) == before
+    assert os.path.basename(host.file("/opt/%s/current" % APP).linked_to) == serving
+    assert json.loads(unix_get(host, SOCKET, "/"))["release"] == serving
+    assert [item["name"] for item in json.loads(unix_get(host, SOCKET, "/items"))][-3:] == names
+    assert history(host)[-1]["action"] == "restore" and history(host)[-1]["result"] == "ok"
+    fault.observed = "full disk refused, rows unchanged; %d reads, 0 failed; restored dump identical" % summary["sent"]

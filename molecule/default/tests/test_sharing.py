@@ -13,7 +13,7 @@ NOTES = {"app_name": "notes", "caddy_sites": [{"domains": ["notes.localhost"], "
 FIREWALL = "/etc/asgi-deploy/firewall.d/%s.json"
 NOTES_RULE = 'ip saddr 192.0.2.10 tcp dport 9100 accept comment "notes: metrics"'
 
-LOAD = ("--cacert", CADDY_ROOT_ON_HOST, "--post-every", "4", "--concurrency", "2", "--interval", "0.02",
+LOAD = ("--cacert", CADDY_ROOT_ON_HOST, "--post-every", "4", "--concurrency", "2", "--interval", "0.04",
         "--count", "100000", "--duration", "600")
 EXAMPLE_LOAD = ("--url", "https://localhost/") + LOAD
 NOTES_LOAD = ("--url", "https://notes.localhost/", "--connect", "127.0.0.1") + LOAD

@@ -258,7 +258,7 @@ def test_release_crashing_in_its_stable_period_never_serves_a_user(host, tmp_pat
     fault.expected = "preflight fails, app's error shown; 0 user requests reach it"
     serving = current(host)
     loop = BackgroundLoop(host, "--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST, "--post-every", "4",
-                          "--concurrency", "4", "--interval", "0.01", "--count", "100000", "--duration", "600")
+                          "--concurrency", "2", "--interval", "0.03", "--count", "100000", "--duration", "600")
     try:
         result = run_deploy(faults_app(tmp_path, crash=True, version="crash"))
     finally:
@@ -409,8 +409,8 @@ def test_ansible_killed_mid_deploy(host, tmp_path, fault):
     rng = random.Random(seed)
     killed_at, stale = [], []
     # The first round is killed in the worst place: the new slot runs beside
-    # the old one, and the stable path is being moved. The others at random.
-    for round_, kill_at in enumerate(["Move the stable path to slot", None, None]):
+    # the old one, and the stable path is being moved. The second at random.
+    for round_, kill_at in enumerate(["Move the stable path to slot", None]):
         src = faults_app(tmp_path / str(round_), version="interrupted-%d" % round_)
         run = start_deploy(src, tmp_path / ("interrupted-%d.log" % round_))
         if kill_at:

@@ -6,6 +6,7 @@ Every loop here is bounded: a fixed count of requests or a deadline.
 import http.client
 import json
 import os
+import re
 import shlex
 import ssl
 import subprocess
@@ -60,9 +61,10 @@ def deploy(playbook="site.yml", extra_vars=None, timeout=900, args=()):
         json.dump(extra_vars or {}, handle)
     try:
         # One stream: Ansible prints failures on stderr.
+        # No terminal: a playbook that asks (restore.yml) gets no answer.
         return subprocess.run(command + ["-e", "@" + handle.name], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=timeout, cwd=PROJECT,
-                              check=False)
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=timeout,
+                              cwd=PROJECT, check=False)
     finally:
         os.unlink(handle.name)
 
@@ -82,6 +84,56 @@ def app_copy(tmp_path, write=None, replace=None):
         assert old in text, "%s has no %r" % (relative, old)
         target.write_text(text.replace(old, new))
     return str(dest)
+
+
+# A release whose migration drops a column that holds data (the items'
+# names), and whose code no longer reads it: the change a restore undoes.
+DROP_NAMES = {"migrations/versions/0002_drop_names.py": '''"""Drop the items' names.
+
+Revision ID: 0002
+Revises: 0001
+"""
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("items") as batch:
+        batch.drop_column("name")
+
+
+def downgrade():
+    raise NotImplementedError("the names are gone")
+'''}
+DROP_NAMES_CODE = {"app/main.py": (
+    'rows = connection.execute(text("SELECT id, name FROM items ORDER BY id")).all()\n'
+    '    return [{"id": row.id, "name": row.name} for row in rows]',
+    'rows = connection.execute(text("SELECT id FROM items ORDER BY id")).all()\n'
+    '    return [{"id": row.id} for row in rows]')}
+
+
+def app_dropping_names(tmp_path):
+    """The example app with a migration that drops the items' names."""
+    return app_copy(tmp_path, write=DROP_NAMES, replace=DROP_NAMES_CODE)
+
+
+def deploy_with_a_full_backup_disk(host, extra_vars):
+    """A deploy while host's snapshot folder is a 16 MiB file system, less than the margin a snapshot needs."""
+    host.run("mkdir -p /var/backups/asgi-deploy && mount -t tmpfs -o size=16m asgi-full /var/backups/asgi-deploy")
+    try:
+        return deploy(extra_vars=extra_vars)
+    finally:
+        host.run("umount /var/backups/asgi-deploy")
+
+
+def snapshot_lines(result):
+    """What the deploy said its snapshot holds: the lines after 'Snapshot <name>'."""
+    found = re.search(r'"Snapshot (\S+) \(restore: [^"]*",((?:\s*"[^"]*",?)*)', result.stdout)
+    return (found.group(1), re.findall(r'"([^"]*)"', found.group(2))) if found else (None, [])
 
 
 def restart_container(name):
