@@ -198,7 +198,11 @@ def test_restarts_a_new_release_and_a_rollback_fail_no_request(host, releases, t
     try:
         for restart in range(1, 4):
             steps.append(("restart %d" % restart, deploy(extra_vars={"app_restart": True})))
-        steps.append(("release", deploy(extra_vars={"app_src": app_copy(tmp_path, write={"VERSION": "2\n"})})))
+        snapshots = host.run("ls /var/backups/asgi-deploy/%s/app" % APP).stdout
+        # The release migrates; app_backup false: without a snapshot first.
+        steps.append(("release", deploy(extra_vars={"app_src": app_copy(tmp_path, write={"VERSION": "2\n"}),
+                                                    "app_backup": False})))
+        assert host.run("ls /var/backups/asgi-deploy/%s/app" % APP).stdout == snapshots
         new = host.file("/opt/%s/current" % APP).linked_to
         steps.append(("rollback", deploy("playbooks/rollback.yml")))
     finally:
@@ -530,9 +534,12 @@ def test_a_migration_that_drops_a_column_is_undone_by_restore(host, tmp_path, fa
     assert "name" not in item_columns(host)
     assert host.file("%s/%s" % (SNAPSHOTS, name)).mode == 0o700
 
+    missing = deploy("playbooks/restore.yml", extra_vars={"app_restore_before": "0000notarelease", "confirm": "yes"})
+    assert missing.returncode != 0, why(missing)
+    assert "no snapshot named 0000notarelease or taken before release 0000notarelease in %s" % SNAPSHOTS in missing.stdout
     refused = deploy("playbooks/restore.yml", extra_vars={"app_restore_before": new})
     assert refused.returncode != 0 and "Not confirmed, so nothing was changed" in refused.stdout, why(refused)
-    assert "name" not in item_columns(host)
+    assert "name" not in item_columns(host) and json.loads(unix_get(host, SOCKET, "/"))["release"] == new
 
     restored = deploy("playbooks/restore.yml", extra_vars={"app_restore_before": new, "confirm": "yes"})
     assert restored.returncode == 0, why(restored)
