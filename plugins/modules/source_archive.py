@@ -38,7 +38,10 @@ options:
     default: [".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "*.pyc",
               ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", "node_modules", "*.egg-info"]
   keep:
-    description: How many archives to keep in O(dest), newest first; older ones are removed.
+    description:
+      - How many archives to keep in O(dest), newest first; older ones are
+        removed, but none written or used in the last hour, which another run
+        on this controller may be about to copy.
     type: int
     default: 5
 attributes:
@@ -84,6 +87,8 @@ import hashlib
 import io
 import os
 import tarfile
+import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -126,13 +131,21 @@ def build_archive(src, entries):
     return packed.getvalue()
 
 
-def prune(dest, keep, current):
-    archives = sorted((os.path.join(dest, name) for name in os.listdir(dest)
-                       if name.endswith(".tar.gz")),
-                      key=os.path.getmtime, reverse=True)
-    for path in archives[keep:]:
-        if path != current:
-            os.remove(path)
+# Archives younger than this are never pruned: a run deploying another
+# source of the same app from this controller may still have to copy one.
+IN_USE_SECONDS = 3600
+
+
+def prune(dest, keep, current, now=None):
+    now = time.time() if now is None else now
+    archives = sorted(((os.path.getmtime(os.path.join(dest, name)), os.path.join(dest, name))
+                       for name in os.listdir(dest) if name.endswith(".tar.gz")), reverse=True)
+    for mtime, path in archives[keep:]:
+        if path != current and now - mtime > IN_USE_SECONDS:
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass  # another run pruned it first
 
 
 def main():
@@ -165,10 +178,12 @@ def main():
     changed = not os.path.exists(path)
     if changed and not module.check_mode:
         os.makedirs(dest, exist_ok=True)
-        partial = path + ".part"
-        with open(partial, "wb") as handle:
-            handle.write(data)
-        os.rename(partial, path)
+        # A name of its own: two runs may write the same archive at once.
+        handle, partial = tempfile.mkstemp(dir=dest, prefix=".", suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(partial, 0o644)
+        os.replace(partial, path)
     if not module.check_mode:
         os.utime(path)
         prune(dest, module.params["keep"], path)

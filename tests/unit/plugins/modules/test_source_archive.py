@@ -75,5 +75,15 @@ def test_prune_keeps_the_newest_and_the_current(tmp_path):
         path.write_bytes(b"x")
         os.utime(path, (index, index))
         paths.append(str(path))
-    sa.prune(str(tmp_path), 2, paths[0])
+    sa.prune(str(tmp_path), 2, paths[0], now=sa.IN_USE_SECONDS + 10)
     assert sorted(os.listdir(tmp_path)) == ["0.tar.gz", "2.tar.gz", "3.tar.gz"]
+
+
+def test_prune_leaves_archives_another_run_may_be_copying(tmp_path):
+    now = 10 * sa.IN_USE_SECONDS
+    for index, age in enumerate([0, 60, sa.IN_USE_SECONDS - 1, sa.IN_USE_SECONDS + 1]):
+        path = tmp_path / ("%d.tar.gz" % index)
+        path.write_bytes(b"x")
+        os.utime(path, (now - age, now - age))
+    sa.prune(str(tmp_path), 1, str(tmp_path / "0.tar.gz"), now=now)
+    assert sorted(os.listdir(tmp_path)) == ["0.tar.gz", "1.tar.gz", "2.tar.gz"]
