@@ -156,7 +156,7 @@ def outcomes(host, baseline):
     return dict(zip([case[0] for case in CASES], runs)), host.check_output(STATE) == baseline, serving(host)
 
 
-@pytest.mark.parametrize("case, expected", [(case, expected) for case, _, expected in CASES],
+@pytest.mark.parametrize("case, expected", [(case[0], case[2]) for case in CASES],
                          ids=[case[0] for case in CASES])
 def test_bad_input_fails_early_and_changes_nothing(outcomes, case, expected):
     runs, unchanged, answering = outcomes
