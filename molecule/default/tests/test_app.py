@@ -166,17 +166,6 @@ def releases(host):
     return lambda: sorted(host.check_output("ls /opt/%s/releases" % APP).split())
 
 
-def test_a_rerun_needs_no_package_index(host):
-    """Nothing changed: no install, no uv download, no request to the index;
-    an index nobody answers on (loopback, port 9) cannot fail it."""
-    snapshots = host.run("ls /var/backups/asgi-deploy/%s/app" % APP).stdout
-    result = deploy(extra_vars={"app_pip_index_url": "http://127.0.0.1:9/simple"})
-    assert result.returncode == 0, why(result)
-    assert "changed=0" in result.stdout, result.stdout[-3000:]
-    # No migration ran, so no snapshot was taken.
-    assert host.run("ls /var/backups/asgi-deploy/%s/app" % APP).stdout == snapshots != ""
-
-
 # Users through Caddy: GETs and POSTs that write rows, from the host itself.
 # Two at a time, each new TLS connection: enough to catch a dropped request in
 # every restart, and leaving the 2-core test machine the CPU to deploy.
