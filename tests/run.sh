@@ -112,7 +112,7 @@ inventories() {
   # The example inventories a user copies must parse and fit the playbooks.
   local inventory playbook app
   for inventory in inventories/*/; do
-    for playbook in site.yml playbooks/rollback.yml playbooks/status.yml; do
+    for playbook in site.yml playbooks/rollback.yml playbooks/restore.yml playbooks/status.yml; do
       ansible-playbook --syntax-check -i "$inventory" "$playbook" || return 1
     done
   done
