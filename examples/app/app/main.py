@@ -2,7 +2,7 @@
 import os
 import socket
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -32,6 +32,17 @@ def health():
 def pid():
     """The worker's pid, so tests can count the workers that answer."""
     return {"pid": os.getpid()}
+
+
+@app.get("/cpu")
+async def cpu(n: int = Query(50000, ge=0, le=10_000_000)):
+    """n rounds of pure-Python arithmetic: a CPU-bound request of a few
+    milliseconds, so the benchmarks can show what more workers buy. async, so
+    the work runs on the worker's event loop and not in its thread pool."""
+    total = 0
+    for i in range(n):
+        total = (total + i * i) % 1_000_003
+    return {"n": n, "result": total, "pid": os.getpid()}
 
 
 @app.get("/items")
