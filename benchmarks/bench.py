@@ -514,7 +514,7 @@ def versions(host):
         "nginx": sh(host, "nginx -v 2>&1").strip(),
         "uvicorn": sh(host, "/opt/example/current/venv/bin/python -m uvicorn --version").strip(),
         "gunicorn": sh(host, "/opt/bench/gunicorn/bin/gunicorn --version").strip(),
-        "fastapi run": sh(host, "/opt/bench/fastapi/bin/fastapi --version").strip(),
+        "fastapi run": sh(host, "/opt/bench/fastapi/bin/fastapi --version").strip().splitlines()[0],
         "python (target)": sh(host, "python3 --version").strip(),
     }
 
@@ -587,8 +587,9 @@ def report_serving(data):
             "| efficiency ≥ 0.85 on every row | lowest %.2f | %s |" % (worst, met(worst >= 0.85)),
             "| `/cpu` direct: 2 workers ≥ 1.7× one worker | %.2f× (%.0f / %.0f req/s) | %s |" % (
                 scale, two["rps"]["median"], one["rps"]["median"], met(scale >= 1.7)),
-            "| Caddy + socket-activated uvicorn ≥ 0.9× nginx + gunicorn req/s, %d workers, TLS 1.3 both | %.2f× | %s |"
-            % (caddy["workers"], versus, met(versus >= 0.9)), ""]
+            "| Caddy + socket-activated uvicorn ≥ 0.9× nginx + gunicorn req/s, %d workers, TLS 1.3 both | %.2f× "
+            "(best runs: %.2f×) | %s |" % (caddy["workers"], versus, caddy["rps"]["max"] / nginx["rps"]["max"],
+                                           met(versus >= 0.9)), ""]
     return out
 
 
@@ -601,9 +602,10 @@ def report_deploy(data):
            "a new release is the example app with another VERSION file.", "",
            "| first deploy | no-op re-run | new release |", "|---|---|---|",
            "| %s |" % " | ".join(fmt(c["columns"][k]) for k in columns), "",
-           "Round trips (first run of each): tasks that ran on the host (ok, which counts changed) and tasks skipped "
-           "on the controller. One task that runs a module over this connection costs %.3f s (%d `command: /bin/true` "
-           "tasks, less a playbook of one; a playbook's start-up is %.1f s)." % (
+           "Round trips (first run of each): tasks reported ok (changed ones included; a few, the checks and "
+           "set_fact, run on the controller only) and tasks skipped on the controller. One task that runs a "
+           "module over this connection costs %.3f s (%d `command: /bin/true` tasks, less a playbook of one; a "
+           "playbook's start-up is %.1f s)." % (
                c["round_trip"], ROUND_TRIPS, c["start_up"]), "",
            "| | first deploy | no-op re-run | new release |", "|---|---|---|---|"]
     recap = {k: c["first"][k]["recap"] for k in columns}
@@ -613,9 +615,11 @@ def report_deploy(data):
             "| tasks run × one round trip + start-up, s | %s |" % " | ".join(
                 "%.1f" % (recap[k]["ok"] * c["round_trip"] + c["start_up"]) for k in columns)]
     noop, new = c["columns"]["no-op re-run"]["median"], c["columns"]["new release"]["median"]
-    out += ["", "| goal | measured | met |", "|---|---|---|",
-            "| no-op re-run ≤ 8 s | %.1f s | %s |" % (noop, met(noop <= 8)),
-            "| new release ≤ 20 s | %.1f s | %s |" % (new, met(new <= 20)), "",
+    out += ["", "| goal | measured | met | tasks the goal holds at one round trip each |", "|---|---|---|---|",
+            "| no-op re-run ≤ 8 s | %.1f s | %s | %d |" % (
+                noop, met(noop <= 8), (8 - c["start_up"]) / c["round_trip"]),
+            "| new release ≤ 20 s | %.1f s | %s | %d, less the waits (the health check's stable period, the drain) |"
+            % (new, met(new <= 20), (20 - c["start_up"]) / c["round_trip"]), "",
             "Seconds per play (first run of each):", "",
             "| play | %s |" % " | ".join(columns), "|---|---|---|---|"]
     names = []
