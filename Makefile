@@ -19,7 +19,7 @@ demo:
 demo-clean:
 	scripts/demo.sh clean
 
-# Benchmarks (about 35 minutes): writes benchmarks/RESULTS.md and restart.png.
+# Benchmarks (about 20 minutes): writes benchmarks/RESULTS.md and restart.png.
 bench:
 	scripts/setup-machine.sh debian12
 	.venv/bin/python benchmarks/bench.py
