@@ -448,8 +448,9 @@ def memory(host, connections):
     from uvicorn_workers import uvicorn_workers  # pylint: disable=import-outside-toplevel
     unit = serving_unit(host)
     # Warm: every worker has served through both paths.
-    load(host, "--unix %s --path /pid" % SOCKET, 10, connections)
-    load(host, "--url https://localhost/pid --cacert %s" % ROOT_CA, 10, connections)
+    for args in ({"units": [unit], "proxy": "", "unix": SOCKET, "url": "http://localhost/pid"},
+                 {"units": [unit], "proxy": "caddy", "url": "https://localhost/pid"}):
+        measure(host, args, 10, connections)
     main = sh(host, "systemctl show -p MainPID --value %s" % unit).strip()
     workers = worker_pids(host, unit)
     rss = [int(sh(host, "awk '/VmRSS/ {print $2}' /proc/%d/status" % pid)) / 1024 for pid in workers]
@@ -717,7 +718,7 @@ def main():
     data["versions"] = versions(HOST)
     data["serving"] = serving(HOST, path, args.runs, args.seconds, args.connections, args.cpu_n)
     summarize(data["serving"])
-    data["memory"] = memory(HOST, args.restart_connections)
+    data["memory"] = memory(HOST, args.connections)
     data["restart"], timelines = restart_under_load(HOST, args.runs, args.restart_connections)
     data["restart_plot"] = plot_restart(timelines, os.path.join(HERE, "restart.png"))
     if not args.keep:
