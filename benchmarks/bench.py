@@ -257,8 +257,9 @@ UV = "UV_NATIVE_TLS=1 $(ls -d /opt/asgi-deploy/uv/*/uv | tail -n 1)"
 
 
 def install_alternatives(host):
-    """h2load, Debian's nginx, and two virtualenvs with the app's locked packages: one adds
-    gunicorn and uvicorn-worker, the other is what FastAPI's docs install (fastapi[standard])."""
+    """The two load clients (serve_load.py with h2load, load.py), Debian's nginx, and two
+    virtualenvs with the app's locked packages: one adds gunicorn and uvicorn-worker, the
+    other is what FastAPI's docs install (fastapi[standard])."""
     apt_install(host, ["nghttp2-client", "nginx"])
     run(["docker", "cp", os.path.join(HERE, "serve_load.py"), host + ":/usr/local/bin/serve_load.py"])
     run(["docker", "cp", os.path.join(HERE, "load.py"), host + ":/usr/local/bin/asgi_load.py"])
@@ -290,15 +291,16 @@ def start_alternative(host, stack, workers):
         command = ("/opt/bench/gunicorn/bin/gunicorn %s --worker-class uvicorn_worker.UvicornWorker --workers %d "
                    "--bind unix:/run/bench-gunicorn/gunicorn.sock" % (settings["module"], workers))
         args = {"units": [unit + ".service"], "proxy": "nginx", "url": "https://localhost:8443/pid"}
+        then = " && systemctl start nginx"
     else:
         module, variable = settings["module"].split(":")
         unit = "bench-fastapi"
         command = "/opt/bench/fastapi/bin/fastapi run --workers %d --host 127.0.0.1 --port 8002 -e %s:%s" % (
             workers, module, variable)
         args = {"units": [unit + ".service"], "proxy": "", "url": "http://127.0.0.1:8002/pid"}
-    sh(host, "systemd-run -q --unit %s %s %s" % (unit, " ".join("-p " + shlex.quote(p) for p in properties), command))
-    if stack == "nginx + gunicorn":
-        sh(host, "systemctl start nginx")
+        then = ""
+    sh(host, "systemd-run -q --unit %s %s %s%s" % (
+        unit, " ".join("-p " + shlex.quote(p) for p in properties), command, then))
     sh(host, "python3 /usr/local/bin/serve_load.py --wait 60 %s" % args["url"], timeout=90)
     return args
 
@@ -306,6 +308,16 @@ def start_alternative(host, stack, workers):
 def stop_alternatives(host):
     sh(host, "systemctl stop nginx bench-gunicorn bench-fastapi 2>/dev/null; "
              "systemctl reset-failed bench-gunicorn bench-fastapi 2>/dev/null; true")
+
+
+def through_caddy(unit, path):
+    """Load arguments: https://localhost through Caddy to the serving slot, as deployed."""
+    return {"units": [unit], "proxy": "caddy", "url": "https://localhost" + path}
+
+
+def direct(unit, path):
+    """Load arguments: straight on the stable socket of the serving slot."""
+    return {"units": [unit], "proxy": "", "unix": SOCKET, "url": "http://localhost" + path}
 
 
 def measure(host, args, seconds, connections, warm=2):
@@ -328,10 +340,8 @@ def serving(host, inventory_path, runs, seconds, connections, cpu_n):
     for label, workers in counts:
         deploy(inventory_path, {"app_workers": workers})
         unit = serving_unit(host)
-        plan = [("/pid", "caddy", {"units": [unit], "proxy": "caddy", "url": "https://localhost/pid"}),
-                ("/pid", "direct", {"units": [unit], "proxy": "", "unix": SOCKET, "url": "http://localhost/pid"}),
-                ("/cpu", "direct", {"units": [unit], "proxy": "", "unix": SOCKET,
-                                    "url": "http://localhost/cpu?n=%d" % cpu_n})]
+        plan = [("/pid", "caddy", through_caddy(unit, "/pid")), ("/pid", "direct", direct(unit, "/pid")),
+                ("/cpu", "direct", direct(unit, "/cpu?n=%d" % cpu_n))]
         if workers == filter_count:
             plan += [("/pid", "nginx + gunicorn", None), ("/pid", "fastapi run", None)]
         for attempt in range(runs):
@@ -444,20 +454,18 @@ def restart_under_load(host, runs, connections):
 
 # --- 4. memory -----------------------------------------------------------------------------
 
-def memory(host, connections):
+def memory(host, connections, cpus, expected):
+    """RSS after the load, against the plan the filter made for this host (expected workers on cpus)."""
     from uvicorn_workers import uvicorn_workers  # pylint: disable=import-outside-toplevel
     unit = serving_unit(host)
     # Warm: every worker has served through both paths.
-    for args in ({"units": [unit], "proxy": "", "unix": SOCKET, "url": "http://localhost/pid"},
-                 {"units": [unit], "proxy": "caddy", "url": "https://localhost/pid"}):
+    for args in (direct(unit, "/pid"), through_caddy(unit, "/pid")):
         measure(host, args, 10, connections)
     main = sh(host, "systemctl show -p MainPID --value %s" % unit).strip()
     workers = worker_pids(host, unit)
     rss = [int(sh(host, "awk '/VmRSS/ {print $2}' /proc/%d/status" % pid)) / 1024 for pid in workers]
     main_rss = int(sh(host, "awk '/VmRSS/ {print $2}' /proc/%s/status" % main)) / 1024
     caddy_rss = int(sh(host, "ps -o rss= -C caddy | awk '{s+=$1} END {print s}'")) / 1024
-    cpus = int(sh(host, "nproc"))
-    expected = uvicorn_workers(CONTAINER_MEMORY_MB, cpus=cpus)
     # The budget the role sized the workers with: the filter's own defaults.
     plan = {name: parameter.default for name, parameter in inspect.signature(uvicorn_workers).parameters.items()
             if name in ("per_worker_mb", "reserve_mb", "utilization")}
@@ -718,7 +726,7 @@ def main():
     data["versions"] = versions(HOST)
     data["serving"] = serving(HOST, path, args.runs, args.seconds, args.connections, args.cpu_n)
     summarize(data["serving"])
-    data["memory"] = memory(HOST, args.connections)
+    data["memory"] = memory(HOST, args.connections, data["serving"]["cpus"], data["serving"]["filter"])
     data["restart"], timelines = restart_under_load(HOST, args.runs, args.restart_connections)
     data["restart_plot"] = plot_restart(timelines, os.path.join(HERE, "restart.png"))
     if not args.keep:
