@@ -728,18 +728,21 @@ def main():
     summarize(data["serving"])
     data["memory"] = memory(HOST, args.connections, data["serving"]["cpus"], data["serving"]["filter"])
     data["restart"], timelines = restart_under_load(HOST, args.runs, args.restart_connections)
-    data["restart_plot"] = plot_restart(timelines, os.path.join(HERE, "restart.png"))
+    # A run without section 3 leaves the published results, and what --report-only reads, as they were.
+    out, results = (HERE, "results.json") if "deploy" in data else (WORKDIR, "results-partial.json")
+    data["restart_plot"] = plot_restart(timelines, os.path.join(out, "restart.png"))
     if not args.keep:
         remove_hosts([HOST])
         run(["docker", "network", "rm", NETWORK], check=False)
 
-    with open(os.path.join(WORKDIR, "results.json"), "w") as handle:
+    with open(os.path.join(WORKDIR, results), "w") as handle:
         json.dump(data, handle, indent=1)
     if "deploy" in data:
         report(data, os.path.join(HERE, "RESULTS.md"))
         log("wrote benchmarks/RESULTS.md")
     else:
-        log("section 3 skipped: results in %s, RESULTS.md left as it was" % os.path.join(WORKDIR, "results.json"))
+        log("section 3 skipped: results in %s and %s, RESULTS.md left as it was" % (
+            os.path.join(WORKDIR, results), os.path.join(WORKDIR, "restart.png")))
 
 
 if __name__ == "__main__":
