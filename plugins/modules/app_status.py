@@ -95,7 +95,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.asgi.deploy.plugins.module_utils.capacity import read_text
 from ansible_collections.asgi.deploy.plugins.module_utils.serving import (
-    ask, processes, release_of, rss_mb, serving_unit, started_after_boot, workers_of)
+    ask, processes, release_of, rss_mb, started_after_boot, workers_of)
+from ansible_collections.asgi.deploy.plugins.module_utils.layout import serving_unit
 
 
 def history(path, lines):
@@ -152,7 +153,7 @@ def main():
     values = show(module, unit)
     main_pid = int(values.get("MainPID") or 0)
     started = time.monotonic()
-    status, error = ask(module.params["socket"], module.params["health_path"], 5.0)
+    status, error, _first = ask(module.params["socket"], module.params["health_path"], 5.0)
     lock = None
     try:
         with open(os.path.join(deploy_dir, "lock.json")) as handle:

@@ -101,7 +101,7 @@ stable:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.asgi.deploy.plugins.module_utils.serving import ask
+from ansible_collections.asgi.deploy.plugins.module_utils.serving import ask, wait_healthy, watch_stable
 
 
 def main():
@@ -128,29 +128,13 @@ def main():
                          % (params["stable"], params["unit"]))
     systemctl = module.get_bin_path("systemctl") if params["unit"] else None
     start = time.monotonic()
-    deadline = start + params["timeout"]
-    attempts, status, error, unit_state = 0, None, None, None
-    while True:
-        attempts += 1
-        per_try = max(1.0, min(5.0, deadline - time.monotonic()))
-        status, error = ask(target, params["path"], per_try)
-        if status == params["status"]:
-            break
-        if systemctl:
-            unit_state = run(module, [systemctl, "is-failed", params["unit"]])
-            if unit_state == "failed":
-                break
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(1)
-    if status != params["status"]:
-        reason = "answered %s" % status if status is not None else error
-        module.fail_json(
-            msg="%s did not answer %s on %s within %ss (%s)%s"
-            % (params["path"], params["status"], target, params["timeout"], reason,
-               "; %s has failed and systemd stopped restarting it" % params["unit"]
-               if unit_state == "failed" else ""),
-            status=status, attempts=attempts, elapsed=round(time.monotonic() - start, 2))
+    problem, attempts, status = wait_healthy(
+        probe=lambda timeout: ask(target, params["path"], timeout), expected=params["status"],
+        timeout=params["timeout"],
+        failed=(lambda: run(module, [systemctl, "is-failed", params["unit"]]) == "failed") if systemctl else None)
+    if problem:
+        module.fail_json(msg="%s %s on %s" % (params["path"], problem, target),
+                         status=status, attempts=attempts, elapsed=round(time.monotonic() - start, 2))
     main_pid = main_pid_of(module, systemctl, params["unit"]) if systemctl else 0
     problem, watched = watch_stable(
         probe=lambda: ask(target, params["path"], 5.0),
@@ -164,35 +148,6 @@ def main():
                          attempts=attempts, elapsed=round(time.monotonic() - start, 2))
     module.exit_json(changed=False, status=status, attempts=attempts, main_pid=main_pid,
                      elapsed=round(time.monotonic() - start, 2), stable=params["stable"])
-
-
-def watch_stable(probe, pid, main_pid, expected, stable, patience, clock=time.monotonic, sleep=time.sleep):
-    """Watch a release that answered for `stable` seconds. It fails when its
-    main process changes (a crash and a restart), when it answers another
-    status, or when it stops answering for longer than `patience` seconds; a
-    slow answer on a busy host is waited for, not counted as a crash. The
-    watch ends on a good answer once `stable` seconds have passed.
-    Returns (problem or None, probes made)."""
-    healthy_at = last_good = clock()
-    probes = 0
-    while True:
-        sleep(1)
-        probes += 1
-        status, error = probe()
-        now_pid = pid()
-        elapsed = clock() - healthy_at
-        if now_pid != main_pid:
-            return ("within %.0fs its main process changed (%s, now %s)" % (elapsed, main_pid, now_pid or "none"),
-                    probes)
-        if status == expected:
-            last_good = clock()
-            if elapsed >= stable:
-                return None, probes
-        elif status is not None:
-            return "within %.0fs answered %s" % (elapsed, status), probes
-        elif clock() - last_good > patience:
-            return ("within %.0fs stopped answering for %.0fs (%s), main process %s still running"
-                    % (elapsed, clock() - last_good, error, main_pid), probes)
 
 
 def run(module, argv):

@@ -89,7 +89,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.asgi.deploy.plugins.module_utils.capacity import host_capacity, read_text
 from ansible_collections.asgi.deploy.plugins.module_utils.claims import CLAIMS_DIR, read_claims
-from ansible_collections.asgi.deploy.plugins.module_utils.serving import processes, rss_mb, serving_unit, workers_of
+from ansible_collections.asgi.deploy.plugins.module_utils.layout import serving_unit
+from ansible_collections.asgi.deploy.plugins.module_utils.serving import processes, rss_mb, workers_of
 
 
 def cpu_times():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 
-from ansible_collections.asgi.deploy.plugins.modules import host_claims as hc
+from ansible_collections.asgi.deploy.plugins.module_utils import claims as hc
 
 TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 00000000:01BB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0
