@@ -10,7 +10,9 @@ short_description: Keys of an environment mapping that a systemd environment fil
 version_added: 0.1.0
 description:
   - Returns the keys whose name is not a variable name (letters, digits and
-    C(_), not starting with a digit) or whose value spans lines, and, with
+    C(_), not starting with a digit) or is one the collection sets itself
+    (C(ASGI_DEPLOY_*)), whose value spans lines or is a mapping or a list
+    (it would reach the app as Python's repr, not as JSON), and, with
     O(allow_empty=false), whose value is empty.
   - Only keys are returned, so the result can be shown even when the values
     are secrets.
@@ -44,6 +46,8 @@ import re
 from ansible.errors import AnsibleFilterError
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# The names the app role sets for the app: the release, the worker count.
+RESERVED = "ASGI_DEPLOY_"
 
 
 def bad_env_keys(env, allow_empty=True):
@@ -52,8 +56,8 @@ def bad_env_keys(env, allow_empty=True):
     refused = []
     for key, value in env.items():
         text = "" if value is None else str(value)
-        if not NAME.match(str(key)) or "\n" in text or "\r" in text \
-                or (not allow_empty and text == ""):
+        if not NAME.match(str(key)) or str(key).startswith(RESERVED) or isinstance(value, (dict, list)) \
+                or "\n" in text or "\r" in text or (not allow_empty and text == ""):
             refused.append(str(key))
     return sorted(refused)
 

@@ -69,6 +69,18 @@ options:
   max_workers:
     description: Most workers to run.
     type: int
+  switch:
+    description:
+      - Leave room for a zero-downtime switch. While a new release proves
+        itself, two run on the host, and the serving one gives back workers
+        to make room (uvicorn's supervisor retires one per C(SIGTTOU)); the
+        new one must start with two of its own to grow by C(SIGTTIN) later,
+        or with all of them. Where the budget holds exactly two workers and
+        no third, that cannot be done with two; the count is then one, and
+        two single-worker releases fit side by side.
+      - Any other count is unchanged.
+    type: bool
+    default: false
   other_apps_mb:
     description:
       - Memory other apps on the host already reserve, in MiB, by app name
@@ -95,6 +107,11 @@ EXAMPLES = r"""
 # A 2-CPU host with 8 GiB: memory allows 46, the CPUs cap it at 4
 - ansible.builtin.debug:
     msg: "{{ 8192 | asgi.deploy.uvicorn_workers(cpus=2) }}"
+
+# 768 MiB: the budget holds 2 workers and no third; with switch, 1
+- ansible.builtin.debug:
+    msg: "{{ 768 | asgi.deploy.uvicorn_workers(switch=true) }}"
+
 # 2048 MiB shared with an app that reserves 576: floor((1536 - 576 - 256) / 128) = 5
 - ansible.builtin.debug:
     msg: "{{ 2048 | asgi.deploy.uvicorn_workers(other_apps_mb={'api': 576}) }}"
@@ -142,9 +159,19 @@ def _whole(name, value, allow_none=False):
     return int(number)
 
 
+def budget_workers(memory_mb, per_worker_mb=128, reserve_mb=256, utilization=0.75, other_apps_mb=None):
+    """How many workers the budget holds, before any cap: floor((memory_mb x
+    utilization - other apps - reserve_mb) / per_worker_mb); negative when
+    not even the reserve fits."""
+    others = sum(_number("other_apps_mb[%s]" % app, mb) for app, mb in (other_apps_mb or {}).items())
+    memory = _number("the input (memory_mb)", memory_mb)
+    return int(math.floor((memory * _number("utilization", utilization) - others - _number("reserve_mb", reserve_mb))
+                          / _number("per_worker_mb", per_worker_mb)))
+
+
 def uvicorn_workers(memory_mb, per_worker_mb=128, reserve_mb=256,
                     utilization=0.75, cpus=None, workers_per_cpu=2,
-                    min_workers=1, max_workers=None, other_apps_mb=None):
+                    min_workers=1, max_workers=None, other_apps_mb=None, switch=False):
     memory = _number("the input (memory_mb)", memory_mb)
     per_worker = _number("per_worker_mb", per_worker_mb)
     reserve = _number("reserve_mb", reserve_mb)
@@ -210,6 +237,9 @@ def uvicorn_workers(memory_mb, per_worker_mb=128, reserve_mb=256,
         workers = min(workers, math.floor(cpu_count * per_cpu))
     if most is not None:
         workers = min(workers, most)
+    if switch and workers == 2 and math.floor((budget - taken - reserve) / per_worker) == 2:
+        # Two single-worker releases fit side by side; two of two do not.
+        workers = 1
     # The CPU cap may fall below the minimum; the minimum was shown to fit.
     return max(workers, fewest)
 

@@ -52,6 +52,9 @@ options:
   current:
     description: The app's C(current) link; the release it names is recorded as the one before the run.
     type: path
+  socket:
+    description: The app's stable socket path, a link to the serving slot's socket; the slot is returned as RV(live).
+    type: path
   action:
     description: What the run does, for the history (deploy, rollback, remove ...).
     type: str
@@ -119,6 +122,16 @@ now:
   description: This host's clock, in seconds since the epoch, to compute the holder's age with.
   returned: always
   type: int
+release:
+  description: The release O(current) names as the lock is taken or given back (empty without O(current)).
+  returned: always
+  type: str
+  sample: 20261130-a1b2c3
+live:
+  description: The socket O(socket) links to, without its folder (empty without O(socket) or a link).
+  returned: always
+  type: str
+  sample: blue.sock
 record:
   description: The history line written, or null.
   returned: always
@@ -193,6 +206,7 @@ def main():
             run=dict(type="dict", required=True),
             break_lock=dict(type="bool", default=False),
             current=dict(type="path"),
+            socket=dict(type="path"),
             action=dict(type="str", default="deploy"),
             result=dict(type="str", default=""),
             to=dict(type="str", default=""),
@@ -210,7 +224,8 @@ def main():
     now = int(time.time())
     held = read_json(os.path.join(folder, LOCK))
     ours = held is not None and held.get("id") == run["id"]
-    out = dict(changed=False, acquired=False, holder=None, broken=None, now=now, record=None)
+    out = dict(changed=False, acquired=False, holder=None, broken=None, now=now, record=None,
+               release=release_of(params["current"]), live=release_of(params["socket"]))
 
     if params["state"] == "locked":
         if ours:

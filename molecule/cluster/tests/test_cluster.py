@@ -2,7 +2,6 @@
 with zero failed requests, a failed migration and a failed health check that
 change nothing, a stopped app host, rollback, the database down at deploy
 time, and every host rebooted with the database last. Tests run in file order."""
-import json
 import os
 import re
 import shlex
@@ -11,8 +10,8 @@ import time
 
 import pytest
 from asgi_testlib import (CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, app_dropping_names, booted, deploy,
-                          deploy_with_a_full_backup_disk, exposure, live_unit, main_pid, other_host, probe,
-                          restore_when_not_serving, row_ids, snapshot_lines, wait_for, why)
+                          deploy_with_a_full_backup_disk, exposure, heavy_app, live_unit, main_pid, other_host, probe,
+                          restore_when_not_serving, row_ids, snapshot_lines, wait_for, why, worker_pids)
 
 APPS = ["asgi-cluster-app1", "asgi-cluster-app2"]
 URL = ["--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST]
@@ -168,28 +167,40 @@ def test_firewalls_admit_exactly_the_deploys_flows(host, apps, db):
         assert "policy drop" in node.check_output("nft list chain inet asgi_deploy input")
 
 
-def test_rolling_deploy_drops_no_request(host, apps, db, tmp_path, fault):
-    fault.fault, fault.expected = "rolling deploy to 2 app hosts, GET+POST load", "0 failed; every acknowledged row stored"
+def release_src(tmp_path, version):
+    """A release of the example app whose workers hold about 110 MiB each; the
+    same version gives the same source, so the same release id."""
+    return heavy_app(tmp_path / ("release-%s" % version), write={"VERSION": version + "\n"})
+
+
+def test_two_rolling_deploys_in_a_row_drop_no_request(host, apps, db, tmp_path, fault):
+    fault.fault = "two rolling deploys in a row to 2 app hosts of 1 GiB, workers of 110 MiB, GET+POST load"
+    fault.expected = "neither refused; 0 failed; every acknowledged row stored"
     before = {name: current(app) for name, app in apps.items()}
     running = loop(host)
-    src = app_copy(tmp_path, write={"VERSION": "2\n"})
-    result = deploy(extra_vars={"app_src": src}, args=["-v"])
-    summary = running.stop()
-    report("rolling deploy of release 2", summary)
+    try:
+        results = [deploy(extra_vars={"app_src": release_src(tmp_path, version)}, args=["-v"]) for version in "23"]
+    finally:
+        summary = running.stop()
+    report("rolling deploys of releases 2 and 3", summary)
     fault.observed = "%d failed of %d (%d POST), worst %.2f s, p99 %.3f s" % (
         summary["failed"], summary["sent"], summary["sent_by_method"].get("POST", 0), summary["max_latency"] or 0,
         summary["p99"] or 0)
-    assert result.returncode == 0, why(result)
+    for result in results:
+        assert result.returncode == 0, why(result)
+        assert switched_hosts(result.stdout) == set(APPS)
+        # On 1 GiB the serving release gives back half its workers while the new one proves itself.
+        assert "serves with 2 of its workers while release" in result.stdout, why(result)
+        # Each host's preflight watched the new release for its stable period, at once, before the switch.
+        periods = answered_after(result.stdout)
+        assert set(periods) == set(APPS) and all(seconds >= 5 for seconds in periods.values()), periods
     assert summary["failed"] == 0, summary
     assert not set(summary["posted_ids"]) - stored_ids(db)
     after = {name: current(app) for name, app in apps.items()}
     assert len(set(after.values())) == 1 and set(after.values()).isdisjoint(before.values())
-    assert migration_runs(db) == 2
-    assert switched_hosts(result.stdout) == set(APPS)
-    # Each host's preflight watched the new release for its stable period (at
-    # once, before the switch); the switch's own check did not wait again.
-    periods = stable_periods(result.stdout)
-    assert set(periods) == set(APPS) and all(gates[0] == 5 and not any(gates[1:]) for gates in periods.values()), periods
+    assert migration_runs(db) == 3
+    # Each grew back to the 4 workers the filter sized once the old release stopped.
+    assert [len(worker_pids(app, unit(app))) for app in apps.values()] == [4, 4]
 
 
 def switched_hosts(output):
@@ -203,14 +214,11 @@ def switched_hosts(output):
     return hosts
 
 
-def stable_periods(output):
-    """Seconds each host's health gates watched the release, in order, from the output at -v."""
-    found = {}
-    for line in output.splitlines():
-        match = re.match(r"ok: \[([^]]+)\] => (\{.*\})$", line)
-        if match and '"main_pid"' in match.group(2):
-            found.setdefault(match.group(1), []).append(json.loads(match.group(2))["stable"])
-    return found
+def answered_after(output):
+    """Seconds each host's new release took to answer and stay up in its
+    preflight (app_slot's 'answered' step), from the output at -v."""
+    return {host: float(seconds) for host, seconds in re.findall(
+        r'^changed: \[([^]]+)\] => \{.*"(?:blue|green) answered \(([\d.]+) s\)"', output, re.M)}
 
 
 def test_failed_migration_restarts_nothing(host, apps, db, tmp_path, fault):
@@ -282,8 +290,8 @@ def test_deploy_switches_only_the_host_that_needs_it(host, apps, tmp_path):
     app1_pid = main_pid(apps["asgi-cluster-app1"], unit(apps["asgi-cluster-app1"]))
     app2 = apps["asgi-cluster-app2"]
     app2.run_expect([0], "systemctl stop %s %s" % (unit(app2, "socket"), unit(app2)))
-    # The same source as release 2, which both hosts serve: the same release id.
-    result = deploy(extra_vars={"app_src": app_copy(tmp_path, write={"VERSION": "2\n"})})
+    # The same source as release 3, which both hosts serve: the same release id.
+    result = deploy(extra_vars={"app_src": release_src(tmp_path, "3")})
     assert result.returncode == 0, why(result)
     assert {name: current(app) for name, app in apps.items()} == serving
     # app2 is started again in the rolling switch; app1, with nothing to do, is only checked.

@@ -410,7 +410,7 @@ def test_ansible_killed_mid_deploy(host, tmp_path, fault):
     killed_at, stale = [], []
     # The first round is killed in the worst place: the new slot runs beside
     # the old one, and the stable path is being moved. The second at random.
-    for round_, kill_at in enumerate(["Move the stable path to slot", None]):
+    for round_, kill_at in enumerate(["Move the traffic, stop the old slot", None]):
         src = faults_app(tmp_path / str(round_), version="interrupted-%d" % round_)
         run = start_deploy(src, tmp_path / ("interrupted-%d.log" % round_))
         if kill_at:

@@ -12,6 +12,7 @@ import collections
 import http.client
 import json
 import os
+import select
 import socket
 import ssl
 import subprocess
@@ -48,8 +49,27 @@ def connection(args):
 RETRYABLE = (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)
 
 
-def attempt(args, post=None):
-    conn, path = connection(args)
+def closed_by_peer(conn):
+    """Whether the server closed a kept-alive connection while it was idle: a
+    server sends nothing unasked on an idle HTTP/1.1 connection, so a socket
+    that reads as ready holds its close. Clients that keep connections
+    (browsers, urllib3, httpx) check this before they reuse one, since a
+    server may close an idle connection at any time (RFC 9112, 9.3.1)."""
+    return conn.sock is None or bool(select.select([conn.sock], [], [], 0)[0])
+
+
+def attempt(args, post=None, kept=None):
+    """One request; with kept (a dict per thread), on the connection kept
+    from the thread's last request, when the server has not closed it."""
+    if kept is not None and kept.get("conn") is not None and not closed_by_peer(kept["conn"]):
+        conn, path = kept["conn"], kept["path"]
+    else:
+        if kept is not None:
+            if kept.get("conn") is not None:
+                kept["conn"].close()
+            # Every connection after the thread's first: the server closed the one before.
+            kept["reopened"] = kept.get("reopened", -1) + 1
+        conn, path = connection(args)
     try:
         if post is None:
             conn.request("GET", path)
@@ -57,12 +77,22 @@ def attempt(args, post=None):
             conn.request("POST", args.post_path, body=json.dumps(post),
                          headers={"Content-Type": "application/json"})
         response = conn.getresponse()
-        return response.status, response.read()
-    finally:
+        status, body = response.status, response.read()
+    except BaseException:
         conn.close()
+        if kept is not None:
+            kept["conn"] = None
+        raise
+    if kept is not None and not response.will_close:
+        kept.update(conn=conn, path=path)
+    else:
+        conn.close()
+        if kept is not None:
+            kept["conn"] = None
+    return status, body
 
 
-def one_request(args, results, lock, number):
+def one_request(args, results, lock, number, kept=None):
     start = time.monotonic()
     retried = 0
     # Every --post-every'th request writes a row; a POST is never retried, as
@@ -71,12 +101,12 @@ def one_request(args, results, lock, number):
     method = "GET" if post is None else "POST"
     try:
         try:
-            status, body = attempt(args, post)
+            status, body = attempt(args, post, kept)
         except RETRYABLE:
             if args.no_retry or post is not None:
                 raise
             retried = 1
-            status, body = attempt(args)
+            status, body = attempt(args, kept=kept)
         expected = args.status if post is None else 201
         error = None if status == expected else "%s status %d" % (method, status)
         try:
@@ -129,11 +159,14 @@ def main():
     parser.add_argument("--post-path", default="/items")
     parser.add_argument("--no-retry", action="store_true",
                         help="count a closed connection as failed at once (a request that must run once)")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="each thread keeps its connection open between requests, as browsers and HTTP "
+                             "libraries do, and opens a new one only when the server closed it")
     args = parser.parse_args()
     if not 0 < args.count <= 100000:
         parser.error("--count must be between 1 and 100000")
 
-    results = {"sent": 0, "ok": 0, "failed": 0, "retried": 0, "errors": collections.Counter(),
+    results = {"sent": 0, "ok": 0, "failed": 0, "retried": 0, "reopened": 0, "errors": collections.Counter(),
                "pids": set(), "releases": collections.Counter(), "latencies": [],
                "sent_by_method": collections.Counter(), "failed_by_method": collections.Counter(),
                "posted_ids": []}
@@ -146,12 +179,16 @@ def main():
         return time.monotonic() > deadline or (args.stop_file and os.path.exists(args.stop_file))
 
     def worker():
+        kept = {} if args.keep_alive else None
         for number in remaining:
             if stopped():
-                return
-            one_request(args, results, lock, number)
+                break
+            one_request(args, results, lock, number, kept)
             if args.interval:
                 time.sleep(args.interval)
+        if kept:
+            with lock:
+                results["reopened"] += max(0, kept.get("reopened", 0))
 
     threads = [threading.Thread(target=worker) for _thread in range(args.concurrency)]
     started = time.monotonic()
@@ -169,6 +206,7 @@ def main():
         "ok": results["ok"],
         "failed": results["failed"],
         "retried": results["retried"],
+        "reopened": results["reopened"],
         "errors": dict(results["errors"]),
         "sent_by_method": dict(results["sent_by_method"]),
         "failed_by_method": dict(results["failed_by_method"]),

@@ -15,6 +15,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROBE = os.path.join(HERE, "asgi_probe.py")
+MEMORY = os.path.join(HERE, "asgi_memory.py")
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY",
                          os.path.abspath(os.path.join(HERE, "..", "..", "..")))
 # Caddy's root certificate, fetched to the controller by caddy_fetch_root_ca_to.
@@ -84,6 +85,58 @@ def app_copy(tmp_path, write=None, replace=None):
         assert old in text, "%s has no %r" % (relative, old)
         target.write_text(text.replace(old, new))
     return str(dest)
+
+
+# The weight of a real app's workers: the example app's worker holds about
+# 67 MiB after import; real FastAPI apps with their SDKs hold 69-116 MiB.
+BALLAST_MB = 44
+BALLAST = {"app/ballast.py": '"""Memory every worker holds from import on, as a real app\'s imports do."""\n'
+                             'HELD = b"\\x01" * (%d << 20)\n' % BALLAST_MB}
+IMPORT_BALLAST = {"app/main.py": ("from .db import engine\n", "from . import ballast  # noqa: F401\nfrom .db import engine\n")}
+
+
+def heavy_app(tmp_path, write=None, replace=None):
+    """The example app whose workers hold about 110 MiB each, with files written or text replaced."""
+    replacements = dict(IMPORT_BALLAST)
+    for relative, change in (replace or {}).items():
+        if relative in replacements:
+            # Both changes to one file: the ballast's import, then this one.
+            replacements[relative] = [replacements[relative], change]
+        else:
+            replacements[relative] = change
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    dest = app_copy(tmp_path, write=dict(BALLAST, **(write or {})))
+    for relative, changes in replacements.items():
+        target = os.path.join(dest, relative)
+        with open(target) as handle:
+            text = handle.read()
+        for old, new in (changes if isinstance(changes, list) else [changes]):
+            assert old in text, "%s has no %r" % (relative, old)
+            text = text.replace(old, new)
+        with open(target, "w") as handle:
+            handle.write(text)
+    return dest
+
+
+class MemorySampler:
+    """The app's memory sampled every 100 ms on a host (asgi_memory.py) as a
+    transient systemd unit, while the controller deploys."""
+
+    def __init__(self, host, app, name="asgi-memory"):
+        self.host, self.name = host, name
+        self.stop_file, self.output = "/run/%s.stop" % name, "/run/%s.json" % name
+        host.ansible("ansible.builtin.copy", "src=%s dest=/usr/local/bin/asgi_memory.py mode=0755" % MEMORY,
+                     check=False, become=True)
+        host.run("rm -f %s %s; systemctl reset-failed %s.service" % (self.stop_file, self.output, name))
+        result = host.run("systemd-run --unit %s --property RuntimeMaxSec=900 --property StandardOutput=file:%s "
+                          "python3 /usr/local/bin/asgi_memory.py %s --stop-file %s"
+                          % (name, self.output, app, self.stop_file))
+        assert result.rc == 0, result.stderr
+
+    def stop(self):
+        self.host.run("touch %s" % self.stop_file)
+        assert wait_for(lambda: self.host.run("systemctl is-active %s.service" % self.name).rc != 0, 60)
+        return json.loads(self.host.file(self.output).content_string.strip().splitlines()[-1])
 
 
 # A release whose migration drops a column that holds data (the items'
@@ -170,6 +223,12 @@ def restore_when_not_serving(serving, redeploy, unit):
     result = redeploy()
     assert result.returncode == 0 and wait_for(serving, 120), \
         "could not put the known-good release (%s) back after this test: %s" % (unit, why(result))
+
+
+def resize(host, memory_mb):
+    """Give the test host another memory limit, as a VM resized."""
+    subprocess.run(["docker", "update", "--memory", "%dm" % memory_mb, "--memory-swap", "%dm" % memory_mb,
+                    host.backend.get_hostname()], check=True, capture_output=True)
 
 
 def booted(host):

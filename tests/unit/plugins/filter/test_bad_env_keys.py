@@ -32,3 +32,13 @@ def test_never_returns_values():
 def test_not_a_dict():
     with pytest.raises(AnsibleFilterError, match="expects a dict"):
         bad_env_keys(["A=1"])
+
+
+def test_mappings_and_lists_are_not_values():
+    # They would reach the app as Python's repr ("{'a': 1}"), not as what they look like.
+    assert bad_env_keys({"OPTS": {"a": 1}, "HOSTS": ["a", "b"], "PORT": 8000, "ON": True}) == ["HOSTS", "OPTS"]
+
+
+def test_the_names_the_collection_sets_are_refused():
+    assert bad_env_keys({"ASGI_DEPLOY_WORKERS": "9", "ASGI_DEPLOY_RELEASE": "x", "ASGI_OTHER": "y"}) == [
+        "ASGI_DEPLOY_RELEASE", "ASGI_DEPLOY_WORKERS"]

@@ -144,3 +144,18 @@ def test_a_full_host_names_the_apps_that_fill_it():
 def test_other_apps_must_be_a_map_of_sizes(others):
     with pytest.raises(AnsibleFilterError, match="other_apps_mb"):
         uvicorn_workers(2048, other_apps_mb=others)
+
+
+@pytest.mark.parametrize("memory, kwargs, plain, switch", [
+    # The budget holds 2 and no third: one worker, so two releases fit side by side.
+    (768, {}, 2, 1),
+    (853, {}, 2, 1),
+    # A third fits: two stay two.
+    (854, {}, 3, 3),
+    (8192, {"cpus": 1}, 2, 2),
+    (1024, {}, 4, 4),
+    (512, {}, 1, 1),
+])
+def test_switch_leaves_room_for_two_releases(memory, kwargs, plain, switch):
+    assert uvicorn_workers(memory, **kwargs) == plain
+    assert uvicorn_workers(memory, switch=True, **kwargs) == switch

@@ -1,0 +1,56 @@
+"""The smallest host: 512 MiB, where not even one worker each fits beside a
+new release. Runs last (file order): the app keeps its one worker."""
+import re
+
+from asgi_testlib import CADDY_ROOT_ON_HOST, BackgroundLoop, deploy, healthy, live_unit, resize, row_ids, why, worker_pids
+
+APP = "example"
+SOCKET = "/run/%s/%s.sock" % (APP, APP)
+# The container's limit, from molecule.yml.
+CONTAINER_MEMORY_MB = 2048
+# Users through Caddy: GETs, and every fourth request a POST that writes a row.
+USERS = ("--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST, "--post-every", "4",
+         "--concurrency", "2", "--interval", "0.05", "--count", "100000", "--duration", "600")
+
+
+def unit(host):
+    return live_unit(host, APP)
+
+
+def stored_ids(host):
+    return row_ids(host, "python3 -c \"import sqlite3; [print(r[0]) for r in "
+                         "sqlite3.connect('/var/lib/%s/example.db').execute('select id from items')]\"" % APP)
+
+
+def test_a_host_too_small_for_two_releases_holds_requests_at_the_edge(host, fault):
+    """512 MiB: one worker, and no room for a second beside it. The serving
+    release stops first; the edge holds new requests, POSTs included, until
+    the new one serves, and the deploy says how long they waited."""
+    fault.fault = "restart on 512 MiB, where not one worker each fits"
+    fault.expected = "serving release stops first; requests wait at the edge; 0 failed; the wait printed"
+    resize(host, 512)
+    try:
+        # Sized for the host first, as a VM of that size would be: the 4
+        # workers sized for 2 GiB do not fit in it beside anything else.
+        sized = deploy()
+        assert sized.returncode == 0, why(sized)
+        assert len(worker_pids(host, unit(host))) == 0, "one uvicorn process, no supervisor"
+        loop = BackgroundLoop(host, *USERS)
+        try:
+            result = deploy(extra_vars={"app_restart": True})
+        finally:
+            summary = loop.stop()
+    finally:
+        resize(host, CONTAINER_MEMORY_MB)
+    posted = summary.pop("posted_ids")
+    print("under load:", summary)
+    assert result.returncode == 0, why(result)
+    assert "stops first, and the edge holds new requests" in result.stdout, why(result)
+    waited = re.findall(r"New requests to \S+ waited at the edge for ([\d.]+) s", result.stdout)
+    assert waited and 0 < float(waited[0]) < 60, waited
+    assert summary["failed"] == 0 and summary["sent_by_method"].get("POST", 0) > 10, summary
+    assert not set(posted) - stored_ids(host)
+    assert healthy(host, SOCKET)
+    fault.observed = "%d requests (%d POST), %d failed, worst %.1f s; the deploy said they waited %s s" % (
+        summary["sent"], summary["sent_by_method"].get("POST", 0), summary["failed"], summary["max_latency"],
+        waited[0])

@@ -1,0 +1,45 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.asgi.deploy.plugins.module_utils.layout import app_layout
+from ansible_collections.asgi.deploy.plugins.modules import app_slot
+
+
+@pytest.mark.parametrize("environment, exec_start, expected", [
+    ("ASGI_DEPLOY_WORKERS=4 LANG=C", "{ path=/v/uvicorn ; argv[]=/v/uvicorn a:b --workers ${ASGI_DEPLOY_WORKERS} ; }", 4),
+    # Units of earlier versions name the count on the command line.
+    ("", "{ path=/v/uvicorn ; argv[]=/v/uvicorn a:b --fd 3 --workers 3 --proxy-headers ; }", 3),
+    ("", "{ path=/v/uvicorn ; argv[]=/v/uvicorn a:b --fd 3 ; }", 1),
+    ("", "", 0),
+])
+def test_the_count_a_unit_runs_at_full_size(environment, exec_start, expected):
+    assert app_slot.configured_workers(environment, exec_start) == expected
+
+
+def test_links_are_replaced_atomically_and_only_when_they_differ(tmp_path):
+    path = str(tmp_path / "shop.sock")
+    assert app_slot.link("/run/shop/blue.sock", path) is True
+    assert app_slot.link("/run/shop/blue.sock", path) is False
+    assert app_slot.link("/run/shop/green.sock", path) is True
+    assert os.readlink(path) == "/run/shop/green.sock"
+    assert os.listdir(str(tmp_path)) == ["shop.sock"]
+    # A socket file of the single-slot layout is replaced by the link too.
+    plain = tmp_path / "plain.sock"
+    plain.write_text("")
+    assert app_slot.link("/run/shop/blue.sock", str(plain)) and os.readlink(str(plain)) == "/run/shop/blue.sock"
+
+
+def test_files_are_written_whole_and_only_when_they_differ(tmp_path):
+    path = str(tmp_path / "f")
+    assert app_slot.write_file(path, "a\n") and not app_slot.write_file(path, "a\n")
+    assert oct(os.stat(path).st_mode & 0o777) == "0o644"
+    assert app_slot.remove(path) and not app_slot.remove(path)
+
+
+def test_the_boot_entry_links_the_stable_path_to_the_slot():
+    line = app_slot.tmpfiles_line(app_layout("shop"), "green").splitlines()[-1]
+    assert line == "L+ /run/shop/shop.sock - - - - /run/shop/green.sock"
