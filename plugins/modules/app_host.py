@@ -33,6 +33,11 @@ options:
     description: Folder of the apps' claim files.
     type: path
     default: /etc/asgi-deploy/apps
+  packages:
+    description: Debian packages the app needs; those not installed are returned as RV(missing_packages).
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     description: Reads only.
@@ -65,6 +70,11 @@ others_reserved_mb:
   returned: always
   type: dict
   sample: {notes: 320}
+missing_packages:
+  description: The packages of O(packages) that are not installed.
+  returned: always
+  type: list
+  elements: str
 python:
   description: C(version) of O(python), or C(error) when it does not run.
   returned: always
@@ -108,6 +118,10 @@ slots:
       type: bool
     releases:
       description: The releases whose build finished, newest first.
+      type: list
+      elements: str
+    release_dirs:
+      description: Every folder under the releases folder, finished or not.
       type: list
       elements: str
 files:
@@ -218,11 +232,25 @@ def digests(paths):
     return found
 
 
+def missing_packages(module, packages):
+    """The packages dpkg does not know as installed."""
+    if not packages:
+        return []
+    dpkg_query = module.get_bin_path("dpkg-query")
+    if not dpkg_query:
+        return list(packages)
+    _rc, out, _err = module.run_command([dpkg_query, "--show", "--showformat", "${Package} ${db:Status-Status}\\n"]
+                                        + list(packages))
+    installed = {line.split()[0] for line in out.splitlines() if line.endswith(" installed")}
+    return [name for name in packages if name not in installed]
+
+
 def python_version(module, python):
     try:
-        rc, out, err = module.run_command([python, "-c", "import platform; print(platform.python_version())"])
+        rc, out, err = module.run_command([python, "-c", "import platform; print(platform.python_version())"],
+                                          handle_exceptions=False)
     except OSError as error:
-        return {"version": "", "error": str(error)}
+        return {"version": "", "error": error.strerror or str(error)}
     if rc != 0:
         return {"version": "", "error": (err or out).strip() or "exit %d" % rc}
     return {"version": out.strip(), "error": ""}
@@ -234,6 +262,7 @@ def main():
             app=dict(type="str", required=True),
             python=dict(type="str", default="python3"),
             claims_dir=dict(type="path", default=CLAIMS_DIR),
+            packages=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -260,12 +289,14 @@ def main():
     pid = units.get(layout["slots"][live]["service_unit"], {}).get("main_pid", 0) if live else 0
     slots.update({"current": release_of(layout["current"]), "previous": release_of(layout["previous"]),
                   "live_workers": len(worker_pids(pid)) if pid else 0,
-                  "releases": finished_releases(layout["releases"])})
+                  "releases": finished_releases(layout["releases"]),
+                  "release_dirs": sorted(os.listdir(layout["releases"])) if os.path.isdir(layout["releases"]) else []})
     module.exit_json(
         changed=False, capacity=capacity, claims=claims,
         others_reserved_mb=dict((app, memory["reserved_mb"]) for app, memory in claims["memory"].items()
                                 if app != name),
         python=python_version(module, module.params["python"]), slots=slots,
+        missing_packages=missing_packages(module, module.params["packages"]),
         files=digests(managed_files(layout)))
 
 

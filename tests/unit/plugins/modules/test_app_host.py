@@ -78,3 +78,22 @@ def test_managed_files_are_hashed_and_missing_ones_are_null(tmp_path):
     files = app_host.managed_files(LAYOUT)
     assert "/etc/systemd/system/shop@green.service" in files and "/etc/shop/blue.env" in files
     assert "/etc/systemd/system/shop-tcp.socket" in files and "/usr/local/bin/shop-run" in files
+
+
+class Dpkg:
+    """What missing_packages needs of AnsibleModule: dpkg-query's answer."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def get_bin_path(self, _name):
+        return "/usr/bin/dpkg-query"
+
+    def run_command(self, _argv):
+        return 1, self.out, "dpkg-query: no packages found matching procps"
+
+
+def test_packages_not_installed_are_missing():
+    module = Dpkg("python3 installed\ntar installed\ngzip config-files\n")
+    assert app_host.missing_packages(module, ["python3", "tar", "gzip", "procps"]) == ["gzip", "procps"]
+    assert app_host.missing_packages(module, []) == []
