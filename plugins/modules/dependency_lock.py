@@ -110,6 +110,7 @@ requires_python:
 """
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -173,6 +174,46 @@ def requirement_line(name, version, marker="", hashes=(), url=""):
     if marker:
         line += " ; " + marker
     return " ".join([line] + ["--hash=%s" % h for h in hashes]) + "\n"
+
+
+POETRY_KEYS = ("dependencies", "source", "extras", "dev-dependencies", "group")
+POETRY_LEGACY_KEYS = ("dependencies", "source", "extras", "dev-dependencies")
+POETRY_PROJECT_KEYS = ("requires-python", "dependencies", "optional-dependencies")
+
+
+def poetry_content_hash(pyproject, groups=True):
+    """The content-hash Poetry writes into poetry.lock for a pyproject.toml: the
+    sha256 of the JSON of the sections that decide the locked set. Poetry
+    before 2.3 left [dependency-groups] out (groups=False)."""
+    project = {key: value for key, value in pyproject.get("project", {}).items()
+               if key in POETRY_PROJECT_KEYS and value is not None}
+    dependency_groups = pyproject.get("dependency-groups", {}) if groups else {}
+    tool = pyproject.get("tool", {}).get("poetry", {})
+    relevant = {}
+    for key in POETRY_KEYS:
+        value = tool.get(key)
+        if value is None and (key not in POETRY_LEGACY_KEYS or project or dependency_groups):
+            continue
+        relevant[key] = value
+    content = {}
+    if project:
+        content["project"] = project
+    if dependency_groups:
+        content["dependency-groups"] = dependency_groups
+    content = dict(content, tool={"poetry": relevant}) if content else relevant
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def check_poetry_fresh(lock_path, data, app_dir):
+    """Refuse a poetry.lock whose content-hash no longer matches its pyproject.toml."""
+    locked = data.get("metadata", {}).get("content-hash", "")
+    pyproject_path = os.path.join(os.path.dirname(lock_path), "pyproject.toml")
+    if not locked or not os.path.isfile(pyproject_path):
+        return
+    pyproject = read_toml(pyproject_path)
+    if locked not in (poetry_content_hash(pyproject), poetry_content_hash(pyproject, groups=False)):
+        raise LockError("%s is stale: its content-hash does not match %s. Refresh it with `poetry lock` in %s, "
+                        "test, and commit it" % (lock_path, pyproject_path, os.path.dirname(lock_path)))
 
 
 def from_poetry(data):
@@ -327,7 +368,9 @@ def read_lock(src, subdir, mode, requirements_file, pythons, uv):
     if kind == "uv.lock":
         text = from_uv(uv, os.path.dirname(path), app_dir)
     elif kind == "poetry.lock":
-        text = from_poetry(read_toml(path))
+        data = read_toml(path)
+        check_poetry_fresh(path, data, app_dir)
+        text = from_poetry(data)
     elif kind == "pylock.toml":
         text = from_pylock(read_toml(path))
     elif kind == "requirements":

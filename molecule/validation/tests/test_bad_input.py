@@ -25,6 +25,8 @@ def project_copy(name, old, new, path="pyproject.toml"):
 
 # A dependency added to pyproject.toml without running `uv lock`.
 STALE_LOCK = project_copy("monorepo", '["starlette>=0.37"]', '["starlette>=0.37", "idna"]', "backend/pyproject.toml")
+# A dependency's range changed in pyproject.toml without running `poetry lock`.
+STALE_POETRY = project_copy("poetry", 'requires-python = ">=3.11"', 'requires-python = ">=3.11,<4"')
 # A project that needs a Python no test host has.
 FUTURE_PYTHON = project_copy("poetry", 'requires-python = ">=3.11"', 'requires-python = ">=3.99"')
 
@@ -87,6 +89,8 @@ CASES = [
     ("uv.lock older than its pyproject.toml", {"app_src": STALE_LOCK, "app_subdir": "backend",
                                                "app_module": "greeter.api:app"},
      ["uv.lock is stale", "uv lock"]),
+    ("poetry.lock older than its pyproject.toml", {"app_src": STALE_POETRY, "app_module": "shop.main:app"},
+     ["poetry.lock is stale", "poetry lock"]),
     ("requires-python no host has", {"app_src": FUTURE_PYTHON, "app_module": "shop.main:app"},
      ["requires Python >=3.99", "has Python 3.", "app_python"]),
     ("a Python the host does not have", {"app_python": "python3.99"}, ["app_python 'python3.99' does not run"]),

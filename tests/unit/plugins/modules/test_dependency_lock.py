@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pathlib
 import shutil
+import tomllib
 
 import pytest
 
@@ -185,3 +186,24 @@ def test_a_stale_uv_lock_names_the_command_that_refreshes_it(tmp_path):
 def test_a_uv_lock_without_uv_on_the_controller_says_how_to_get_it():
     with pytest.raises(dl.LockError, match="pip install uv"):
         read(APPS / "monorepo", "backend", uv=None)
+
+
+def test_the_poetry_fixtures_content_hash_is_the_one_poetry_writes():
+    # Checked with Poetry 2.5.1: `poetry check --lock` in tests/apps/poetry says "All set!".
+    with open(APPS / "poetry" / "pyproject.toml", "rb") as handle:
+        pyproject = tomllib.load(handle)
+    with open(APPS / "poetry" / "poetry.lock", "rb") as handle:
+        assert dl.poetry_content_hash(pyproject) == tomllib.load(handle)["metadata"]["content-hash"]
+
+
+def test_a_stale_poetry_lock_names_the_command_that_refreshes_it(tmp_path):
+    shutil.copytree(APPS / "poetry", tmp_path / "shop")
+    pyproject = tmp_path / "shop" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('requires-python = ">=3.11"', 'requires-python = ">=3.11,<4"'))
+    with pytest.raises(dl.LockError, match=r"poetry\.lock is stale.*`poetry lock`"):
+        read(tmp_path / "shop")
+
+
+def test_a_poetry_lock_of_poetry_before_2_3_may_leave_the_dependency_groups_out():
+    pyproject = {"project": {"dependencies": ["fastapi"]}, "dependency-groups": {"dev": ["pytest"]}}
+    assert dl.poetry_content_hash(pyproject) != dl.poetry_content_hash(pyproject, groups=False)
