@@ -23,3 +23,4 @@ demo-clean:
 bench:
 	scripts/setup-machine.sh debian12
 	.venv/bin/python benchmarks/bench.py
+	.venv/bin/python benchmarks/switch.py

@@ -89,12 +89,12 @@ def apt_install(host, packages):
 
 # --- containers ----------------------------------------------------------------
 
-def start_host(name):
+def start_host(name, memory_mb=CONTAINER_MEMORY_MB):
     """A fresh systemd container that Ansible reaches over SSH, as a real host; returns its address."""
     remove_hosts([name])
     run(["docker", "network", "create", NETWORK], check=False)
     run(["docker", "run", "-d", "--name", name, "--hostname", name, "--network", NETWORK,
-         "--memory", "%dm" % CONTAINER_MEMORY_MB, "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
+         "--memory", "%dm" % memory_mb, "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
          "--security-opt", "seccomp=unconfined", "--cgroupns", "host",
          "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
          "--stop-signal", "SIGRTMIN+3", IMAGE, "/lib/systemd/systemd"])
@@ -334,7 +334,7 @@ def serving(host, inventory_path, runs, seconds, connections, cpu_n):
     """Rows keyed (endpoint, path, workers label); the slot's worker count is set by a deploy, as a user sets it."""
     from uvicorn_workers import uvicorn_workers  # pylint: disable=import-outside-toplevel
     cpus = int(sh(host, "nproc"))
-    filter_count = uvicorn_workers(CONTAINER_MEMORY_MB, cpus=cpus)
+    filter_count = uvicorn_workers(CONTAINER_MEMORY_MB, cpus=cpus, switch=True)
     counts = [("1", 1), ("2", 2)] + ([("filter", filter_count)] if filter_count not in (1, 2) else [])
     rows = {}
     for label, workers in counts:
