@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -17,7 +18,7 @@ class ActionModule(ActionBase):
     """Runs on the controller only: nothing is sent to the host."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("lines",))
+    _VALID_ARGS = frozenset(("lines", "warn"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
@@ -28,6 +29,9 @@ class ActionModule(ActionBase):
         if not isinstance(lines, list):
             raise AnsibleActionFail("report: lines must be a list of lines or a text, got %s" % type(lines).__name__)
         lines = [to_text(line) for line in lines]
-        display.display("\n".join(lines))
+        if boolean(self._task.args.get("warn", False), strict=False):
+            display.warning("\n".join(lines), formatted=True)
+        else:
+            display.display("\n".join(lines))
         result.update(changed=False, lines=lines)
         return result

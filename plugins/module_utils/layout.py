@@ -24,6 +24,8 @@ def slot_paths(name, slot):
         "service_unit": unit + ".service",
         "socket": "/run/%s/%s.sock" % (name, slot),
         "env_file": "/etc/%s/%s.env" % (name, slot),
+        # The slot's secret files (app_secret_files).
+        "credentials": "/etc/%s/credentials/%s" % (name, slot),
         # Present only while a switch runs the slot with fewer workers than
         # its unit says (read by the unit as an optional EnvironmentFile=):
         # in /run, so a reboot starts the slot at its full count.
@@ -41,6 +43,7 @@ def app_layout(name):
         "current": "/opt/%s/current" % name,
         "previous": "/opt/%s/previous" % name,
         "etc": "/etc/" + name,
+        "credentials": "/etc/%s/credentials" % name,
         "state": "/var/lib/" + name,
         "run_dir": "/run/" + name,
         # The stable path Caddy dials: a symlink to the serving slot's socket.

@@ -124,6 +124,9 @@ slots:
       description: Every folder under the releases folder, finished or not.
       type: list
       elements: str
+    credentials:
+      description: Per slot, the names of the secret files in its credentials folder (none when it has none).
+      type: dict
 files:
   description:
     - The sha256 of each file the app role writes for the app's slots and TCP
@@ -290,7 +293,9 @@ def main():
     slots.update({"current": release_of(layout["current"]), "previous": release_of(layout["previous"]),
                   "live_workers": len(worker_pids(pid)) if pid else 0,
                   "releases": finished_releases(layout["releases"]),
-                  "release_dirs": sorted(os.listdir(layout["releases"])) if os.path.isdir(layout["releases"]) else []})
+                  "release_dirs": sorted(os.listdir(layout["releases"])) if os.path.isdir(layout["releases"]) else [],
+                  "credentials": dict((slot, sorted(os.listdir(layout["slots"][slot]["credentials"])))
+                                      for slot in SLOTS if os.path.isdir(layout["slots"][slot]["credentials"]))})
     module.exit_json(
         changed=False, capacity=capacity, claims=claims,
         others_reserved_mb=dict((app, memory["reserved_mb"]) for app, memory in claims["memory"].items()

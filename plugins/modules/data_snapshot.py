@@ -58,6 +58,24 @@ options:
     type: list
     elements: path
     default: []
+  sqlite_search:
+    description:
+      - With O(state=present), folders searched, with their sub-folders, for
+        SQLite databases (by the file's header, C(SQLite format 3)), taken as
+        those of O(sqlite) are. An app's state folder, so that an app that
+        names no database still has its data in the snapshot.
+    type: list
+    elements: path
+    default: []
+  tree:
+    description:
+      - With O(state=present), a folder kept whole as a C(tar.gz) (an app's
+        uploads beside its databases), with owners and modes; the SQLite
+        databases of O(sqlite) are left out of it (they are taken apart,
+        consistently). A restore empties the folder but for those databases
+        and unpacks it. Empty for none.
+    type: path
+    default: ""
   postgresql:
     description: The database to dump, as C(database) and C(port). Empty for none.
     type: dict
@@ -146,6 +164,7 @@ import json
 import os
 import shutil
 import sqlite3
+import tarfile
 import subprocess
 import time
 import urllib.parse
@@ -212,9 +231,50 @@ def pg_sql(postgresql, sql, variables):
     return done.stdout.decode().strip()
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def find_sqlite(folders):
+    """Absolute paths of the SQLite databases under folders, by their header,
+    sorted; the journal, WAL and shared-memory files beside them are not."""
+    found = []
+    for folder in folders:
+        for root, dirs, files in os.walk(folder):
+            dirs.sort()
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                try:
+                    with open(path, "rb") as handle:
+                        if handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER and not os.path.islink(path):
+                            found.append(path)
+                except OSError:
+                    continue
+    return found
+
+
+SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def tree_members(folder, databases):
+    """Relative paths of everything under folder but the databases and their side files."""
+    skip = {path + suffix for path in databases for suffix in SQLITE_SIDE_FILES}
+    members = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(dirs) + sorted(files):
+            path = os.path.join(root, name)
+            if path not in skip:
+                members.append(os.path.relpath(path, folder))
+    return members
+
+
 def estimate(params, previous):
     """Bytes the snapshot will take, from what the data takes now."""
     size = 0
+    if params["tree"]:
+        for relative in tree_members(params["tree"], params["sqlite"]):
+            path = os.path.join(params["tree"], relative)
+            size += os.path.getsize(path) if os.path.isfile(path) and not os.path.islink(path) else 0
     for path in params["sqlite"]:
         for name in (path, path + "-wal"):
             if os.path.exists(name):
@@ -260,6 +320,10 @@ def take_part(kind, source, target, params):
         except sqlite3.Error as error:
             raise SnapshotError("SQLite backup of %s: %s" % (source, error)) from None
         part.update(uid=info.st_uid, gid=info.st_gid, mode="%04o" % (info.st_mode & 0o7777))
+    elif kind == "tree":
+        with tarfile.open(target, "w:gz") as archive:
+            for relative in tree_members(source, params["sqlite"]):
+                archive.add(os.path.join(source, relative), arcname=relative, recursive=False)
     else:
         with open(target, "wb") as out:
             if kind == "postgresql":
@@ -303,6 +367,8 @@ def take(module, params):
     try:
         parts = [take_part("sqlite", source, os.path.join(work, "sqlite-%d-%s" % (index, os.path.basename(source))), params)
                  for index, source in enumerate(params["sqlite"])]
+        if params["tree"]:
+            parts.append(take_part("tree", params["tree"], os.path.join(work, "tree.tar.gz"), params))
         if params["postgresql"]:
             parts.append(take_part("postgresql", params["postgresql"]["database"], os.path.join(work, "postgresql.dump"), params))
         if params["command"]:
@@ -395,6 +461,19 @@ def restore_part(params, folder, part):
             raise SnapshotError("restoring %s: %s" % (part["source"], error)) from None
         os.chown(part["source"], part["uid"], part["gid"])
         os.chmod(part["source"], int(part["mode"], 8))
+    elif part["kind"] == "tree":
+        databases = [other["source"] for other in params["manifest_parts"] if other["kind"] == "sqlite"]
+        for relative in sorted(tree_members(part["source"], databases), reverse=True):
+            path = os.path.join(part["source"], relative)
+            if os.path.isdir(path) and not os.path.islink(path):
+                if not os.listdir(path):
+                    os.rmdir(path)
+            else:
+                os.unlink(path)
+        with tarfile.open(file, "r:gz") as archive:
+            # The snapshot's own archive: its owners, modes and links as they were.
+            trusted = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
+            archive.extractall(part["source"], numeric_owner=True, **trusted)
     elif part["kind"] == "postgresql":
         db = params["postgresql"] or {"database": part["source"]}
         # Sessions left would keep the database from being dropped.
@@ -414,6 +493,7 @@ def restore(module, params):
     check(params, manifest)
     if not module.check_mode:
         folder = os.path.join(params["path"], manifest["name"])
+        params["manifest_parts"] = manifest["parts"]
         for part in manifest["parts"]:
             restore_part(params, folder, part)
     return dict(changed=True, snapshot=manifest, removed=[])
@@ -428,6 +508,8 @@ def main():
             release=dict(type="str", default=""),
             serving=dict(type="str", default=""),
             sqlite=dict(type="list", elements="path", default=[]),
+            sqlite_search=dict(type="list", elements="path", default=[]),
+            tree=dict(type="path", default=""),
             postgresql=dict(type="dict", default={}),
             command=dict(type="list", elements="str", default=[]),
             restore_command=dict(type="list", elements="str", default=[]),
@@ -445,6 +527,10 @@ def main():
     relative = [path for path in params["sqlite"] if not os.path.isabs(path)]
     if relative:
         module.fail_json(msg="data_snapshot: sqlite paths must be absolute, got %s" % relative)
+    if params["state"] == "present" and params["sqlite_search"]:
+        # The ones named first, in their order, then those found.
+        params["sqlite"] = params["sqlite"] + [path for path in find_sqlite(params["sqlite_search"])
+                                               if path not in params["sqlite"]]
     try:
         if params["state"] == "listed":
             out = dict(changed=False, snapshot=None, removed=[])

@@ -21,6 +21,10 @@ options:
     description: The lines, as a list or as one text of several lines.
     type: raw
     required: true
+  warn:
+    description: Print them as a warning, which the run's output and its end show apart.
+    type: bool
+    default: false
 attributes:
   action:
     description: Runs on the controller.

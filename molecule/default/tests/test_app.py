@@ -223,6 +223,8 @@ def test_every_switch_on_a_1gib_host_keeps_a_release_serving(host, releases, tmp
         resize(host, CONTAINER_MEMORY_MB)
     for name, result in steps:
         assert result.returncode == 0, (name, why(result))
+        # A run that succeeds says nothing an operator would read as a failure.
+        assert "[ERROR]" not in result.stdout, (name, result.stdout[result.stdout.index("[ERROR]") - 500:][:1500])
     posted = summary.pop("posted_ids")
     print("under load:", summary)
     print("app memory:", peak, "steps:", [(name, switch_steps(result)) for name, result in steps])
@@ -357,6 +359,9 @@ def test_an_app_laid_out_differently(host):
     result = deploy("molecule/default/greeter.yml", extra_vars={"greeter_token": GREETER_TOKEN})
     assert result.returncode == 0, why(result)
     assert GREETER_TOKEN not in result.stdout
+    # Its migration keeps no data here: the snapshot before it says it holds nothing, as a warning.
+    assert re.search(r"\[WARNING\]: Snapshot \S+ holds nothing: no SQLite database under /var/lib/greeter",
+                     result.stdout), result.stdout[-3000:]
     summary = probe(host, "--unix", "/run/greeter/greeter.sock", "--count", "20", "--concurrency", "2")
     assert summary["failed"] == 0, summary
     assert len(worker_pids(host, live_unit(host, "greeter"))) == 2
@@ -462,6 +467,7 @@ def test_utilization_report(host):
 
 
 SNAPSHOTS = "/var/backups/asgi-deploy/%s/app" % APP
+STATE = "/var/lib/" + APP
 # Readers of the app through Caddy during a deploy whose migration drops a
 # column: GETs of the index, which no release's schema changes.
 READERS = ("--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST, "--concurrency", "2",
@@ -501,11 +507,16 @@ def test_a_migration_that_drops_a_column_is_undone_by_restore(host, tmp_path, fa
     assert "name" in item_columns(host) and sqlite_dump(host) == before
     assert os.path.basename(host.file("/opt/%s/current" % APP).linked_to) == serving
 
+    # An upload beside the database, kept by the snapshot's tarball of the state folder.
+    host.check_output("install -d -o {app} -g {app} -m 0750 {state}/uploads && echo first > {state}/uploads/a.txt && "
+                      "chown {app}: {state}/uploads/a.txt && chmod 0640 {state}/uploads/a.txt".format(app=APP, state=STATE))
     loop = BackgroundLoop(host, *READERS)
     try:
-        dropped = deploy(extra_vars={"app_src": src})
+        dropped = deploy(extra_vars={"app_src": src, "app_backup_state_dir": True})
     finally:
         summary = loop.stop()
+    # What users do after the migration: a new upload, one overwritten.
+    host.check_output("echo second > %s/uploads/a.txt && echo new > %s/uploads/b.txt" % (STATE, STATE))
     assert dropped.returncode == 0, why(dropped)
     print("reads during the deploy:", {k: summary[k] for k in ("sent", "ok", "failed", "releases")})
     assert summary["failed"] == 0 and summary["sent"] > 50, summary
@@ -513,6 +524,7 @@ def test_a_migration_that_drops_a_column_is_undone_by_restore(host, tmp_path, fa
     new = os.path.basename(host.file("/opt/%s/current" % APP).linked_to)
     assert name and name.endswith("-" + new) and re.fullmatch(
         r"sqlite /var/lib/%s/example\.db: [\d.]+ KiB in [\d.]+ s" % APP, parts[0]), dropped.stdout[-3000:]
+    assert re.fullmatch(r"tree /var/lib/%s: [\d.]+ (B|KiB) in [\d.]+ s" % APP, parts[1]), parts
     assert "name" not in item_columns(host)
     assert host.file("%s/%s" % (SNAPSHOTS, name)).mode == 0o700
 
@@ -526,6 +538,9 @@ def test_a_migration_that_drops_a_column_is_undone_by_restore(host, tmp_path, fa
     restored = deploy("playbooks/restore.yml", extra_vars={"app_restore_before": new, "confirm": "yes"})
     assert restored.returncode == 0, why(restored)
     assert sqlite_dump(host) == before
+    upload = host.file("%s/uploads/a.txt" % STATE)
+    assert upload.content_string == "first\n" and (upload.user, upload.group, upload.mode) == (APP, APP, 0o640)
+    assert not host.file("%s/uploads/b.txt" % STATE).exists
     assert os.path.basename(host.file("/opt/%s/current" % APP).linked_to) == serving
     assert json.loads(unix_get(host, SOCKET, "/"))["release"] == serving
     assert [item["name"] for item in json.loads(unix_get(host, SOCKET, "/items"))][-3:] == names

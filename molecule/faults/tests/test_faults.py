@@ -1,9 +1,11 @@
 """Faults on one VM, each injected for real, and the secrets and TLS checks.
 Tests run in file order: the first deploys the release the others break."""
+import hashlib
 import json
 import os
 import random
 import re
+import shlex
 import signal
 import subprocess
 import tempfile
@@ -31,7 +33,10 @@ HTTPS_PORT = 18843
 SSLYZE = os.path.join(PROJECT, ".tmp", "sslyze-venv", "bin", "sslyze")
 # Recognisable, so a leak anywhere can be found by grep.
 SECRET = "s3cr3t-faults-7d41e0aa9c-never-print"
-BASE_VARS = {"app_secret_env": {"FAULTS_TOKEN": SECRET}}
+# A multi-line secret, as a signing key is: handed to the app as a file.
+PEM_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC-faults-pem-never-print"
+PEM = "-----BEGIN PRIVATE KEY-----\n%s\n%s\n-----END PRIVATE KEY-----\n" % (PEM_BODY, PEM_BODY[::-1])
+BASE_VARS = {"app_secret_env": {"FAULTS_TOKEN": SECRET}, "app_secret_files": {"signing.pem": PEM}}
 
 # Added to the example app: an endpoint that allocates until told to stop,
 # and, when asked, a worker that kills uvicorn's main process a little after
@@ -47,6 +52,14 @@ import time
 from fastapi import APIRouter
 
 router = APIRouter()
+
+
+@router.get("/credential")
+def credential():
+    """The sha256 of the secret file the deploy hands the app."""
+    import hashlib
+    with open(os.path.join(os.environ["CREDENTIALS_DIRECTORY"], "signing.pem"), "rb") as handle:
+        return {"sha256": hashlib.sha256(handle.read()).hexdigest()}
 
 
 @router.get("/hog")
@@ -133,11 +146,27 @@ def serving_release(host, count=10):
 
 
 def test_secret_is_nowhere_in_output_files_or_systemd(host, good_src, fault):
-    fault.fault = "secret in app_secret_env, deploy at -v"
-    fault.expected = "not in output, world-readable files, systemctl show"
-    result = deploy(extra_vars=dict(BASE_VARS, app_src=good_src), args=["-v"])
+    fault.fault = "secret in app_secret_env and a PEM key in app_secret_files, deploy at -v"
+    fault.expected = "the key read byte for byte by the app, <app>-run and the migration; neither secret in output, " \
+                     "world-readable files, systemctl show, the processes' environment"
+    # The migration says what it read of the key, into the state folder.
+    saw = "/var/lib/%s/migration-saw" % APP
+    migrate = "sha256sum \"$CREDENTIALS_DIRECTORY/signing.pem\" | cut -d' ' -f1 > %s && alembic upgrade head" % saw
+    result = deploy(extra_vars=dict(BASE_VARS, app_src=good_src, app_migrate_command=migrate), args=["-v"])
     assert result.returncode == 0, why(result)
     assert host.file(env_file(host, APP)).content_string.count(SECRET) == 1
+    digest = hashlib.sha256(PEM.encode()).hexdigest()
+    assert json.loads(host.check_output("python3 -c %s" % shlex.quote(
+        "import http.client,socket;c=http.client.HTTPConnection('localhost');"
+        "c.sock=socket.socket(socket.AF_UNIX);c.sock.connect(%r);"
+        "c.request('GET','/credential');print(c.getresponse().read().decode())" % SOCKET)))["sha256"] == digest
+    assert host.check_output("%s-run sh -c 'sha256sum \"$CREDENTIALS_DIRECTORY/signing.pem\"'" % APP).split()[0] == digest
+    assert host.file(saw).content_string.strip() == digest
+    assert PEM_BODY not in result.stdout
+    environments = host.check_output("for pid in $(systemctl show -p MainPID --value %s) $(pgrep -f spawn_main); do "
+                                     "tr '\\0' '\\n' < /proc/$pid/environ; done" % unit(host))
+    assert "CREDENTIALS_DIRECTORY=" in environments
+    assert PEM_BODY not in environments
     # -v took effect (results are printed), and the secret is in none of it.
     assert '"changed": true' in result.stdout
     assert SECRET not in result.stdout
@@ -147,14 +176,16 @@ def test_secret_is_nowhere_in_output_files_or_systemd(host, good_src, fault):
             " | xargs -0 grep -l --fixed-strings -- %s" % SECRET)
     host.run("echo %s > /var/tmp/asgi-canary && chmod 0644 /var/tmp/asgi-canary" % SECRET)
     assert host.run(scan).stdout.split() == ["/var/tmp/asgi-canary"]
+    assert host.run(scan.replace(SECRET, PEM_BODY)).stdout == ""
     host.run("rm -f /var/tmp/asgi-canary")
     leaks = host.run(scan)
     assert leaks.stdout == "", leaks.stdout
     shown = host.run("systemctl show %s %s; systemctl show-environment" % (unit(host), live_unit(host, APP, "socket")))
-    assert shown.rc == 0 and SECRET not in shown.stdout
-    assert SECRET not in host.run("journalctl --no-pager -o cat").stdout
-    fault.observed = "absent from %d lines of -v output, files, systemctl show, journal" % len(
-        result.stdout.splitlines())
+    assert shown.rc == 0 and SECRET not in shown.stdout and PEM_BODY not in shown.stdout
+    journal = host.run("journalctl --no-pager -o cat").stdout
+    assert SECRET not in journal and PEM_BODY not in journal
+    fault.observed = ("key read byte for byte by the app, <app>-run and the migration; both absent from %d lines of "
+                      "-v output, files, systemctl show, journal, the processes' environment") % len(result.stdout.splitlines())
 
 
 def sslyze(tmp_path):

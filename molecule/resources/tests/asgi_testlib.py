@@ -184,9 +184,18 @@ def deploy_with_a_full_backup_disk(host, extra_vars):
 
 
 def snapshot_lines(result):
-    """What the deploy said its snapshot holds: the lines after 'Snapshot <name>'."""
-    found = re.search(r'"Snapshot (\S+) \(restore: [^"]*",((?:\s*"[^"]*",?)*)', result.stdout)
-    return (found.group(1), re.findall(r'"([^"]*)"', found.group(2))) if found else (None, [])
+    """What the deploy said its snapshot holds: its name, and the lines after 'Snapshot <name> (restore: ...):'."""
+    lines = result.stdout.splitlines()
+    for index, line in enumerate(lines):
+        found = re.match(r"^Snapshot (\S+) \(restore: .*\):$", line)
+        if found:
+            parts = []
+            for part in lines[index + 1:]:
+                if not part.strip() or part.startswith(("ok: [", "changed: [", "TASK [")):
+                    break
+                parts.append(part)
+            return found.group(1), parts
+    return None, []
 
 
 def restart_container(name):

@@ -36,6 +36,7 @@ def test_the_layout_is_the_layout_filters():
     assert result["slots"]["green"] == {
         "name": "green", "unit": "shop@green", "socket_unit": "shop@green.socket",
         "service_unit": "shop@green.service", "socket": "/run/shop/green.sock", "env_file": "/etc/shop/green.env",
+        "credentials": "/etc/shop/credentials/green",
         "workers_file": "/run/shop/green.workers"}
     assert (result["live"], result["next"], result["socket"]) == ("blue", "green", "/run/shop/shop.sock")
 

@@ -13,6 +13,8 @@ import sqlite3
 import subprocess
 import sys
 
+from ansible_collections.asgi.deploy.plugins.modules.data_snapshot import find_sqlite
+
 MODULE = "ansible_collections.asgi.deploy.plugins.modules.data_snapshot"
 
 
@@ -164,3 +166,42 @@ def test_a_folder_without_its_manifest_is_not_a_snapshot(tmp_path):
 def test_relative_sqlite_paths_are_refused(tmp_path):
     result = call(tmp_path, name="t1-r2", release="r2", sqlite=["app.db"])
     assert result["failed"] and "absolute" in result["msg"], result
+
+
+def test_sqlite_databases_are_found_by_their_header(tmp_path):
+    state = tmp_path / "state"
+    (state / "uploads").mkdir(parents=True)
+    for path in (state / "database.db", state / "uploads" / "thumbs.sqlite3"):
+        connection = sqlite3.connect(str(path))
+        connection.execute("create table t (x)")
+        connection.commit()
+        connection.close()
+    (state / "database.db-wal").write_bytes(b"WAL")
+    (state / "uploads" / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (state / "notes.txt").write_text("SQLite format 2, not a database\n")
+    assert find_sqlite([str(state)]) == [str(state / "database.db"), str(state / "uploads" / "thumbs.sqlite3")]
+    assert find_sqlite([str(tmp_path / "missing")]) == []
+
+
+def test_the_state_folder_comes_back_whole_beside_its_database(tmp_path):
+    state = tmp_path / "state"
+    (state / "uploads" / "2026").mkdir(parents=True)
+    (state / "uploads" / "2026" / "photo.jpg").write_bytes(b"\xff\xd8 first")
+    (state / "settings.json").write_text('{"theme": "dark"}')
+    os.chmod(str(state / "settings.json"), 0o600)
+    path, writer = database(state, ["kept"])
+    taken = call(tmp_path, name="t1-r2", release="r2", serving="r1", sqlite_search=[str(state)], tree=str(state))
+    assert [p["kind"] for p in taken["snapshot"]["parts"]] == ["sqlite", "tree"], taken
+    # What the migration and the app did afterwards: a new upload, one changed, one deleted, new rows.
+    (state / "uploads" / "2026" / "photo.jpg").write_bytes(b"overwritten")
+    (state / "uploads" / "new.png").write_bytes(b"new")
+    (state / "settings.json").unlink()
+    writer.execute("INSERT INTO items (name, note) VALUES ('after', '')")
+    writer.commit()
+    writer.close()
+    restored = call(tmp_path, state="restored", name="r2")
+    assert restored["changed"], restored
+    assert (state / "uploads" / "2026" / "photo.jpg").read_bytes() == b"\xff\xd8 first"
+    assert not (state / "uploads" / "new.png").exists()
+    assert oct(os.stat(str(state / "settings.json")).st_mode & 0o777) == "0o600"
+    assert [row[0] for row in sqlite3.connect(path).execute("SELECT name FROM items")] == ["kept"]
