@@ -132,12 +132,12 @@ def tmp_dir(tmp, name):
 
 
 def report(results):
+    written = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = ["# The switch by host size", "",
              "Written by `benchmarks/switch.py` on %s. The example app with workers of about 110 MiB, default settings, "
              "one host over SSH; each event under GET and POST load through Caddy, the app's memory sampled every "
              "100 ms. *during*: the serving release's workers + the new one's while both run (*all*: the serving "
-             "one kept them). Budget: the workers' budget and two supervisors." % time.strftime("%Y-%m-%d %H:%M UTC",
-                                                                                                   time.gmtime()),
+             "one kept them). Budget: the workers' budget and two supervisors." % written,
              "", "| host | event | deploy | switch | workers before / during / after | failed | worst | "
                  "peak app memory / budget | held at the edge |",
              "|---|---|---|---|---|---|---|---|---|"]
