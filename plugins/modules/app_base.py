@@ -45,13 +45,8 @@ options:
     type: list
     elements: dict
     default: []
-attributes:
-  check_mode:
-    description: Says what would change, changing nothing.
-    support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
+extends_documentation_fragment:
+  - asgi.deploy.attributes
 """
 
 EXAMPLES = r"""

@@ -38,13 +38,15 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    description: Reads only.
-    support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
+  uv:
+    description: The uv binary, to tell whether the current release's virtualenv still holds its recorded set.
+    type: path
+  uv_env:
+    description: The environment uv runs with (its cache; the check is offline).
+    type: dict
+    default: {}
+extends_documentation_fragment:
+  - asgi.deploy.attributes.read_only
 """
 
 EXAMPLES = r"""
@@ -127,6 +129,15 @@ slots:
     credentials:
       description: Per slot, the names of the secret files in its credentials folder (none when it has none).
       type: dict
+    drift:
+      description:
+        - What the current release's virtualenv holds beyond or lacks of its
+          C(requirements.lock) (C(+ name==version) to install, C(- name==version)
+          to remove, as C(uv pip sync --dry-run) says); empty when it holds
+          exactly that set, null when that cannot be told (no O(uv), or a
+          release built before its set was checked).
+      type: list
+      elements: str
 files:
   description:
     - The sha256 of each file the app role writes for the app's slots and TCP
@@ -144,6 +155,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.asgi.deploy.plugins.module_utils.capacity import host_capacity
 from ansible_collections.asgi.deploy.plugins.module_utils.claims import CLAIMS_DIR, host_claims
 from ansible_collections.asgi.deploy.plugins.module_utils.layout import SLOTS, app_layout, other_slot, slot_of_link
+from ansible_collections.asgi.deploy.plugins.module_utils.packages import release_changes
 from ansible_collections.asgi.deploy.plugins.module_utils.serving import release_of, worker_pids
 
 # Marks a release whose virtualenv finished installing (the app role writes it last).
@@ -266,6 +278,8 @@ def main():
             python=dict(type="str", default="python3"),
             claims_dir=dict(type="path", default=CLAIMS_DIR),
             packages=dict(type="list", elements="str", default=[]),
+            uv=dict(type="path"),
+            uv_env=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
@@ -295,7 +309,10 @@ def main():
                   "releases": finished_releases(layout["releases"]),
                   "release_dirs": sorted(os.listdir(layout["releases"])) if os.path.isdir(layout["releases"]) else [],
                   "credentials": dict((slot, sorted(os.listdir(layout["slots"][slot]["credentials"])))
-                                      for slot in SLOTS if os.path.isdir(layout["slots"][slot]["credentials"]))})
+                                      for slot in SLOTS if os.path.isdir(layout["slots"][slot]["credentials"])),
+                  "drift": release_changes(module.run_command, module.params["uv"],
+                                           os.path.realpath(layout["current"]), module.params["uv_env"])
+                  if os.path.islink(layout["current"]) else None})
     module.exit_json(
         changed=False, capacity=capacity, claims=claims,
         others_reserved_mb=dict((app, memory["reserved_mb"]) for app, memory in claims["memory"].items()

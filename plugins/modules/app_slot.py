@@ -107,13 +107,8 @@ options:
     description: Seconds to wait for the requests on a slot to finish before it stops (uvicorn's own graceful shutdown follows).
     type: int
     default: 20
-attributes:
-  check_mode:
-    description: Says what it would do and changes nothing.
-    support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
+extends_documentation_fragment:
+  - asgi.deploy.attributes
 """
 
 EXAMPLES = r"""

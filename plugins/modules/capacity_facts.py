@@ -23,13 +23,9 @@ description:
 author:
   - asgi.deploy contributors (@asgi-deploy)
 options: {}
+extends_documentation_fragment:
+  - asgi.deploy.attributes.read_only
 attributes:
-  check_mode:
-    description: Runs in check mode and returns the same facts.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is nothing to diff.
-    support: none
   facts:
     description: Sets the fact C(asgi_capacity).
     support: full

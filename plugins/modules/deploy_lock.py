@@ -75,13 +75,8 @@ options:
     description: How many history lines to keep.
     type: int
     default: 100
-attributes:
-  check_mode:
-    description: Says what it would do and writes nothing.
-    support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
+extends_documentation_fragment:
+  - asgi.deploy.attributes
 """
 
 EXAMPLES = r"""

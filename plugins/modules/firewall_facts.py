@@ -42,13 +42,8 @@ options:
     description: The nftables table (family inet).
     type: str
     required: true
-attributes:
-  check_mode:
-    description: Reads only.
-    support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
+extends_documentation_fragment:
+  - asgi.deploy.attributes.read_only
 """
 
 EXAMPLES = r"""

@@ -51,13 +51,12 @@ options:
       - Requires O(unit) when above V(0).
     type: int
     default: 0
+extends_documentation_fragment:
+  - asgi.deploy.attributes
 attributes:
   check_mode:
     description: Requests only, like a normal run.
     support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
 """
 
 EXAMPLES = r"""

@@ -27,13 +27,8 @@ options:
     description: Folder of the apps' claim files.
     type: path
     default: /etc/asgi-deploy/apps
-attributes:
-  check_mode:
-    description: Reads only.
-    support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
+extends_documentation_fragment:
+  - asgi.deploy.attributes.read_only
 """
 
 EXAMPLES = r"""

@@ -25,6 +25,8 @@ options:
     description: Print them as a warning, which the run's output and its end show apart.
     type: bool
     default: false
+extends_documentation_fragment:
+  - asgi.deploy.attributes
 attributes:
   action:
     description: Runs on the controller.
@@ -32,9 +34,6 @@ attributes:
   check_mode:
     description: Prints the same in check mode.
     support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
   platform:
     description: Any controller.
     support: full

@@ -44,13 +44,12 @@ options:
         on this controller may be about to copy.
     type: int
     default: 5
+extends_documentation_fragment:
+  - asgi.deploy.attributes
 attributes:
   check_mode:
     description: Computes the digest without writing the archive.
     support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
 """
 
 EXAMPLES = r"""

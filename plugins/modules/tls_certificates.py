@@ -32,13 +32,8 @@ options:
     type: int
     default: 443
 requirements: [openssl]
-attributes:
-  check_mode:
-    description: Reads only.
-    support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
+extends_documentation_fragment:
+  - asgi.deploy.attributes.read_only
 """
 
 EXAMPLES = r"""

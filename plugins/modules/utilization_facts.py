@@ -42,13 +42,9 @@ options:
     description: How long to sample CPU time.
     type: float
     default: 1.0
+extends_documentation_fragment:
+  - asgi.deploy.attributes.read_only
 attributes:
-  check_mode:
-    description: Reads only.
-    support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
   facts:
     description: Sets the fact C(asgi_utilization).
     support: full

@@ -38,13 +38,12 @@ options:
     description: Seconds for each request to the index.
     type: int
     default: 60
+extends_documentation_fragment:
+  - asgi.deploy.attributes
 attributes:
   check_mode:
     description: Says whether it would install, without fetching.
     support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
 """
 
 EXAMPLES = r"""
