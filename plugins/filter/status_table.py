@@ -51,7 +51,8 @@ import time
 
 from ansible.errors import AnsibleFilterError
 
-COLUMNS = ("host", "current", "deployed", "previous", "workers (RSS MiB)", "uptime", "restarts", "health", "lock")
+COLUMNS = ("host", "current", "deployed", "previous", "workers (RSS MiB)", "uptime", "restarts", "health", "packages",
+           "lock")
 
 
 def duration(seconds):
@@ -82,6 +83,14 @@ def health(status):
     return "%s in %s ms" % (answer["status"], answer.get("ms"))
 
 
+def packages(status):
+    """Whether the serving release's virtualenv holds what its requirements.lock records."""
+    changes = status.get("packages")
+    if changes is None:
+        return "-"
+    return "as recorded" if not changes else "changed by hand: %s" % ", ".join(changes)
+
+
 def lock(status):
     held = status.get("lock")
     if not held:
@@ -105,7 +114,8 @@ def row(host, status):
     return (host, status.get("current") or "-",
             "%s by %s" % (deployed.get("time"), deployed.get("by")) if deployed else "(not in the history)",
             status.get("previous") or "-", workers(status), duration(status.get("uptime_s")),
-            "-" if status.get("restarts") is None else str(status["restarts"]), health(status), lock(status))
+            "-" if status.get("restarts") is None else str(status["restarts"]), health(status), packages(status),
+            lock(status))
 
 
 def table(rows):

@@ -10,12 +10,15 @@ short_description: The uv commands that build a release's virtualenv from its lo
 version_added: 0.2.0
 description:
   - Given the install settings (a dict, the same one whose digest names the
-    release), returns what to resolve when there is no lock and the commands
-    that install the release.
-  - The locked set (C(requirements.lock) in the release) is installed as it
-    is, with the ASGI server and any extra requirements beside it; the
-    project itself, when it is one, goes in without its dependencies, which
-    the lock already pins.
+    release) and the app's lock, returns what to resolve, once per deploy on
+    one host, and the commands that install the release.
+  - Without a lock, the project's and the requirements file's ranges are
+    resolved, with the ASGI server and any extra requirements. With one that
+    does not pin the ASGI server or an extra requirement, those are resolved
+    against the lock's pins and added to it. Either way every host then
+    installs one recorded set, C(requirements.lock) in the release, exactly
+    (C(uv pip sync)): nothing is resolved on a host. The project itself,
+    when it is one, goes in without its dependencies, which the set pins.
 positional: _input
 options:
   _input:
@@ -29,6 +32,10 @@ options:
         C(extra_requirements), C(extra_args).
     type: dict
     required: true
+  locked:
+    description: The lock's pinned set, as requirement lines; empty without a lock.
+    type: str
+    default: ""
 author:
   - asgi.deploy contributors (@asgi-deploy)
 """
@@ -44,20 +51,35 @@ RETURN = r"""
 _value:
   description:
     - C(venv), the command that creates the virtualenv; C(resolve), the
-      command that resolves the app's requirements when there is no lock
-      (empty with one), with C(resolve_stdin) as its standard input; it
-      prints the pinned set. C(install), the install commands, in order.
+      command that resolves what the lock does not pin (empty when it pins
+      it all), with C(resolve_stdin) as its standard input; it prints the
+      pinned set. C(install), the install commands, in order; C(check), the
+      command that prints what C(install) would change (nothing, in a release
+      whose virtualenv holds exactly its set).
   type: dict
 """
 
+import re
+
 from ansible.errors import AnsibleFilterError
+from ansible_collections.asgi.deploy.plugins.module_utils.packages import normal as _normal
+from ansible_collections.asgi.deploy.plugins.module_utils.packages import sync_changes
 
 REQUIRED = ("uv", "python", "release", "lock", "project_file", "has_requirements", "install",
             "requirements_file", "package", "uvicorn", "extra_requirements", "extra_args")
 INSTALL = ("auto", "project", "requirements", "both")
 
 
-def uv_install(settings):
+REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _name(requirement):
+    """The normalized project name a requirement line names, or ''."""
+    found = REQUIREMENT_NAME.match(requirement)
+    return _normal(found.group(1)) if found else ""
+
+
+def uv_install(settings, locked=""):
     if not isinstance(settings, dict):
         raise AnsibleFilterError("uv_install: expected a dict of install settings, got %s" % type(settings).__name__)
     missing = [key for key in REQUIRED if key not in settings]
@@ -76,6 +98,7 @@ def uv_install(settings):
         raise AnsibleFilterError("uv_install: install is %r, but the app folder has no pyproject.toml or setup.py" % install)
     want_requirements = install in ("requirements", "both") or (install == "auto" and settings["has_requirements"])
 
+    server = [settings["uvicorn"]] + list(settings["extra_requirements"])
     files, lines = [], []
     if settings["lock"] == "none":
         files = ([app_dir + "/" + project_file] if want_project else []) + \
@@ -84,21 +107,47 @@ def uv_install(settings):
             # A wheel or sdist was copied into the app folder; anything else is a requirement.
             is_file = package.endswith((".whl", ".tar.gz", ".zip"))
             lines.append("%s/%s" % (app_dir, package.rsplit("/", 1)[-1]) if is_file else package)
-        lines += [settings["uvicorn"]] + list(settings["extra_requirements"])
+        lines += server
+    else:
+        # What the lock leaves out is resolved against its pins, once.
+        pinned = set(_pins(locked))
+        missing = [requirement for requirement in server if _name(requirement) not in pinned]
+        lines = [line for line in (locked or "").splitlines() if line.strip()] + missing if missing else []
 
-    pip = [settings["uv"], "pip", "install", "--python", python] + list(settings["extra_args"])
-    commands = [pip + ["--requirements", release + "/requirements.lock", settings["uvicorn"]]
-                + list(settings["extra_requirements"])]
+    uv, extra = settings["uv"], list(settings["extra_args"])
+    # A lock with hashes gets its completion hashed too: every line of the
+    # recorded set is then checked at install.
+    hashes = ["--generate-hashes"] if "--hash" in (locked or "") else []
+    commands = [[uv, "pip", "sync", "--python", python] + extra + [release + "/requirements.lock"]]
     if want_project:
-        commands.append(pip + ["--no-deps", app_dir])
+        commands.append([uv, "pip", "install", "--python", python] + extra + ["--no-deps", app_dir])
     return {
-        "venv": [settings["uv"], "venv", "--python", settings["python"], venv],
+        "venv": [uv, "venv", "--python", settings["python"], venv],
         "resolve_stdin": "".join(line + "\n" for line in lines),
-        "resolve": ([] if settings["lock"] != "none" else
-                    [settings["uv"], "pip", "compile", "--python", settings["python"], "--no-header", "--quiet"]
-                    + list(settings["extra_args"]) + files + ["-"]),
+        "resolve": ([uv, "pip", "compile", "--python", settings["python"], "--no-header", "--no-annotate", "--quiet"]
+                    + hashes + extra + files + ["-"]) if lines else [],
         "install": commands,
+        "check": ([uv, "pip", "sync", "--dry-run", "--offline", "--python", python] + extra
+                  + [release + "/requirements.lock"]),
     }
+
+
+def completed_set(locked, resolved):
+    """The lock's text and, after it, the resolved entries (a requirement
+    with its hash lines) of the packages it does not pin: the ASGI server
+    and what it needs. Without a lock, every resolved entry."""
+    pinned = set(_pins(locked))
+    entries = []
+    for line in (resolved or "").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line[:1].isspace() and entries:
+            entries[-1].append(line)
+        else:
+            entries.append([line])
+    added = [entry for entry in entries if _name(entry[0]) not in pinned]
+    text = (locked or "").rstrip("\n")
+    return (text + "\n" if text else "") + "".join("\n".join(entry) + "\n" for entry in added)
 
 
 def _pins(text):
@@ -108,7 +157,7 @@ def _pins(text):
         requirement = line.split(";", 1)[0].split(" --hash", 1)[0].strip()
         if "==" in requirement and not line.startswith("-"):
             name, version = requirement.split("==", 1)
-            pins[name.split("[")[0].strip().lower().replace("_", "-")] = version.strip()
+            pins[_normal(name.split("[")[0].strip())] = version.strip()
     return pins
 
 
@@ -128,4 +177,5 @@ def requirements_diff(new, old):
 
 class FilterModule:
     def filters(self):
-        return {"uv_install": uv_install, "requirements_diff": requirements_diff}
+        return {"uv_install": uv_install, "requirements_diff": requirements_diff, "completed_set": completed_set,
+                "sync_changes": sync_changes}

@@ -46,13 +46,15 @@ options:
     description: How many of the last history lines to return.
     type: int
     default: 5
-attributes:
-  check_mode:
-    description: Reads only.
-    support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
+  uv:
+    description: The uv binary, to compare the current release's virtualenv with its C(requirements.lock).
+    type: path
+  uv_env:
+    description: The environment uv runs with (its cache).
+    type: dict
+    default: {}
+extends_documentation_fragment:
+  - asgi.deploy.attributes.read_only
 """
 
 EXAMPLES = r"""
@@ -71,6 +73,15 @@ status:
   description: The app on this host.
   returned: always
   type: dict
+  contains:
+    packages:
+      description:
+        - What the current release's virtualenv has beyond or lacks of its
+          C(requirements.lock) (C(+ name==version) to install, C(- name==version)
+          to remove); empty when it holds exactly that set, null when that
+          cannot be told (no O(uv), no current release).
+      type: list
+      elements: str
   sample:
     app: example
     current: "20261130-d4e5f6"
@@ -84,6 +95,7 @@ status:
     workers: [{pid: 830, rss_mb: 61.5}, {pid: 831, rss_mb: 60.9}]
     health: {status: 200, error: null, ms: 3}
     lock: null
+    packages: []
     history: [{time: "2026-11-30T20:14:03Z", action: deploy, result: ok, by: ops@laptop, playbook: site.yml,
                from: "20261130-a1b2c3", to: "20261130-d4e5f6", seconds: 41, step: ""}]
 """
@@ -97,6 +109,7 @@ from ansible_collections.asgi.deploy.plugins.module_utils.capacity import read_t
 from ansible_collections.asgi.deploy.plugins.module_utils.serving import (
     ask, processes, release_of, rss_mb, started_after_boot, workers_of)
 from ansible_collections.asgi.deploy.plugins.module_utils.layout import serving_unit
+from ansible_collections.asgi.deploy.plugins.module_utils.packages import release_changes
 
 
 def history(path, lines):
@@ -141,6 +154,8 @@ def main():
             socket=dict(type="path", required=True),
             health_path=dict(type="str", default="/"),
             history_lines=dict(type="int", default=5),
+            uv=dict(type="path"),
+            uv_env=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
@@ -174,6 +189,8 @@ def main():
         "workers": workers_of(main_pid, processes()) if main_pid else [],
         "health": {"status": status, "error": error, "ms": int((time.monotonic() - started) * 1000)},
         "lock": lock,
+        "packages": release_changes(module.run_command, module.params["uv"], os.path.realpath(os.path.join(root, "current")),
+                                    module.params["uv_env"]) if current else None,
         "history": last,
     })
 

@@ -98,13 +98,8 @@ options:
     description: Free space, in MiB, the file system must keep beyond the snapshot's estimated size.
     type: int
     default: 64
-attributes:
-  check_mode:
-    description: Says what it would do and writes nothing.
-    support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
+extends_documentation_fragment:
+  - asgi.deploy.attributes
 """
 
 EXAMPLES = r"""
@@ -126,7 +121,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 snapshot:
-  description: The snapshot taken, checked or restored (its manifest), or null.
+  description:
+    - The snapshot taken, checked or restored (its manifest), or null.
+    - In check mode, the one that would be taken - its name, C(check=true) and
+      its parts, each sized as the data is now - and nothing is written.
   returned: always
   type: dict
   sample: {name: 20261201T101500Z-20261201-ab12cd, release: 20261201-ab12cd, serving: 20261130-ef34ab,
@@ -344,9 +342,10 @@ def take(module, params):
     previous = snapshots(path)
     if os.path.exists(os.path.join(path, name)):
         raise SnapshotError("a snapshot named %s is in %s already" % (name, path))
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
-    usage = os.statvfs(path)
+    if not module.check_mode:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
+    usage = os.statvfs(existing(path))
     free = usage.f_bavail * usage.f_frsize
     size = estimate(params, previous)
     needed = size + size // 10 + params["margin_mb"] * MIB
@@ -357,6 +356,8 @@ def take(module, params):
             "(the data, a tenth more and %d MiB margin), and %s is free. Free space there, or set "
             "app_backup_dir to a bigger file system." % (path, human(size), human(needed), params["margin_mb"], human(free)))
     if module.check_mode:
+        out["snapshot"] = {"name": name, "release": params["release"], "serving": params["serving"], "check": True,
+                           "parts": would_take(params)}
         return out
     for stale in os.listdir(path):
         if stale.startswith(PARTIAL):
@@ -392,6 +393,29 @@ def take(module, params):
     return out
 
 
+def existing(path):
+    """The path, or its nearest folder that exists (where it would be made)."""
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
+
+
+def would_take(params):
+    """The parts a snapshot would hold, sized as the data is now (check mode)."""
+    parts = [{"kind": "sqlite", "source": source, "bytes": os.path.getsize(source) if os.path.exists(source) else 0,
+              "absent": not os.path.exists(source)} for source in params["sqlite"]]
+    if params["tree"]:
+        parts.append({"kind": "tree", "source": params["tree"], "bytes": sum(
+            os.path.getsize(os.path.join(params["tree"], relative)) for relative in tree_members(params["tree"], params["sqlite"])
+            if os.path.isfile(os.path.join(params["tree"], relative)))})
+    if params["postgresql"]:
+        parts.append({"kind": "postgresql", "source": params["postgresql"]["database"], "bytes": int(pg_sql(
+            params["postgresql"], "SELECT pg_database_size(:'db')", {"db": params["postgresql"]["database"]}) or 0)})
+    if params["command"]:
+        parts.append({"kind": "command", "source": " ".join(params["command"]), "bytes": 0})
+    return parts
+
+
 def human(count):
     for unit in ("B", "KiB", "MiB", "GiB"):
         if count < 1024 or unit == "GiB":
@@ -405,6 +429,7 @@ def report(manifest):
     for part in (manifest or {}).get("parts", []):
         what = "%s %s" % (part["kind"], part["source"])
         lines.append("%s: absent (no database yet)" % what if part.get("absent")
+                     else "%s: would be taken, %s now" % (what, human(part["bytes"])) if manifest.get("check")
                      else "%s: %s in %.2f s" % (what, human(part["bytes"]), part["seconds"]))
     return lines
 

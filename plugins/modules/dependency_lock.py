@@ -14,13 +14,17 @@ description:
     folder up to O(src) (a workspace member's lock sits at the workspace root),
     taking the nearest, and in each folder in this order - C(uv.lock),
     C(poetry.lock), C(pylock.toml) (PEP 751), and in the app folder a
-    requirements file whose every requirement is pinned with C(==).
+    requirements file whose every requirement is pinned with C(==) and
+    carries its hashes. A requirements file without them may pin only the
+    app's own dependencies; it is not a lock, and is resolved instead.
   - Returns the locked set as requirements that pin every package and carry
     the lock's hashes, so every host installs exactly what was tested.
   - C(uv.lock) is read with C(uv export --locked --offline) on the controller,
     which fails when the lock no longer matches its C(pyproject.toml).
     C(poetry.lock) takes the main group. Other sources of a package than an
     index, a git repository or a URL are refused.
+  - Refuses a C(poetry.lock) whose content-hash no longer matches its
+    C(pyproject.toml), as C(poetry check --lock) does.
   - Also checks the app's C(requires-python) against each host's Python.
   - "Run it on the controller: C(delegate_to: localhost)."
 author:
@@ -42,20 +46,15 @@ options:
     choices: [auto, none, required]
     default: auto
   requirements_file:
-    description: The requirements file, relative to the app folder; a lock when every line is pinned.
+    description: The requirements file, relative to the app folder; a lock when every line is pinned with its hashes.
     type: str
     default: requirements.txt
   pythons:
     description: Each host's name and its Python version (C(3.11.2)), checked against C(requires-python).
     type: dict
     default: {}
-attributes:
-  check_mode:
-    description: Reads only.
-    support: full
-  diff_mode:
-    description: Nothing to diff.
-    support: none
+extends_documentation_fragment:
+  - asgi.deploy.attributes.read_only
 requirements:
   - uv on the controller, for apps locked with C(uv.lock) (C(pip install uv) beside Ansible)
 """
@@ -97,6 +96,11 @@ project_file:
   returned: always
   type: str
   sample: pyproject.toml
+project:
+  description: The project's name in its pyproject.toml, empty without one.
+  returned: always
+  type: str
+  sample: shop
 has_requirements:
   description: Whether the app folder has O(requirements_file).
   returned: always
@@ -156,14 +160,20 @@ def logical_lines(text):
             yield line
 
 
-def pinned_requirements(text):
-    """True when every requirement pins one version (hash and index options allowed)."""
+def locked_requirements(text):
+    """True when the requirements are a lock: every requirement pins one
+    version and carries its hashes (index options allowed). Hashes are what
+    tells a lock from a file that pins only the app's own dependencies: a
+    tool writes them for the whole resolved set (`uv pip compile
+    --generate-hashes`, `pip-compile --generate-hashes`), and an install in
+    hash-checking mode refuses any package without one."""
     found = False
     for line in logical_lines(text):
         if line.startswith(("--index-url", "--extra-index-url", "--find-links", "-i ", "--trusted-host")):
             continue
-        requirement = re.split(r"\s--hash[=\s]", line)[0].strip()
-        if requirement.startswith("-") or not PINNED.match(requirement):
+        parts = re.split(r"\s--hash[=\s]", line)
+        requirement = parts[0].strip()
+        if requirement.startswith("-") or not PINNED.match(requirement) or len(parts) < 2:
             return False
         found = True
     return found
@@ -273,7 +283,8 @@ def project_name(app_dir):
     path = os.path.join(app_dir, "pyproject.toml")
     if not os.path.exists(path):
         return ""
-    return read_toml(path).get("project", {}).get("name", "")
+    data = read_toml(path)
+    return data.get("project", {}).get("name", "") or data.get("tool", {}).get("poetry", {}).get("name", "")
 
 
 def from_uv(uv, lock_dir, app_dir):
@@ -323,7 +334,7 @@ def find_lock(src, subdir, requirements_file):
             requirements = os.path.join(app_dir, requirements_file)
             if os.path.isfile(requirements):
                 with open(requirements) as handle:
-                    if pinned_requirements(handle.read()):
+                    if locked_requirements(handle.read()):
                         return "requirements", requirements
         if folder == os.path.normpath(src) or os.path.dirname(folder) == folder:
             return "none", ""
@@ -361,7 +372,9 @@ def read_lock(src, subdir, mode, requirements_file, pythons, uv):
     kind, path = ("none", "") if mode == "none" else find_lock(src, subdir, requirements_file)
     if kind == "none" and mode == "required":
         raise LockError("app_lock is 'required', but there is no lock for %s: looked for %s from there up to %s, "
-                        "and for a fully pinned %s in the app folder"
+                        "and for a %s in the app folder that pins every package with its hashes (write it with "
+                        "`uv pip compile --generate-hashes` or `pip-compile --generate-hashes`; a file that pins only "
+                        "the app's own dependencies is resolved once per deploy instead, with app_lock: auto)"
                         % (app_dir, ", ".join(LOCKS), os.path.normpath(src), requirements_file))
     spec, where = requires_python(app_dir, kind, path)
     check_pythons(spec, where, pythons)
@@ -380,7 +393,7 @@ def read_lock(src, subdir, mode, requirements_file, pythons, uv):
         text = ""
     return dict(kind=kind, path=os.path.relpath(path, src) if path else "", requirements=text,
                 digest=hashlib.sha256(text.encode()).hexdigest(), requires_python=spec,
-                project_file=project_file(app_dir),
+                project_file=project_file(app_dir), project=project_name(app_dir),
                 has_requirements=os.path.isfile(os.path.join(app_dir, requirements_file)))
 
 

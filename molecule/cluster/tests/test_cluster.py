@@ -10,8 +10,9 @@ import time
 
 import pytest
 from asgi_testlib import (CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, app_dropping_names, booted, deploy,
-                          deploy_with_a_full_backup_disk, exposure, heavy_app, live_unit, main_pid, other_host, probe,
-                          restore_when_not_serving, row_ids, snapshot_lines, wait_for, why, worker_pids)
+                          deploy_with_a_full_backup_disk, exposure, heavy_app, host_state, live_unit, main_pid,
+                          other_host, probe, recap_changes, restore_when_not_serving, row_ids, snapshot_lines, wait_for,
+                          why, worker_pids)
 
 APPS = ["asgi-cluster-app1", "asgi-cluster-app2"]
 URL = ["--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST]
@@ -167,10 +168,18 @@ def test_firewalls_admit_exactly_the_deploys_flows(host, apps, db):
         assert "policy drop" in node.check_output("nft list chain inet asgi_deploy input")
 
 
+# The most common shape of a FastAPI project's requirements.txt: the app's own
+# dependencies pinned, nothing they need, no ASGI server. FastAPI 0.115.12
+# takes a starlette below 0.47, far below starlette's newest release.
+TOP_LEVEL_PINS = "fastapi==0.115.12\nsqlalchemy==2.1.9\nalembic==1.20.1\npsycopg[binary]==3.3.9\n"
+
+
 def release_src(tmp_path, version):
-    """A release of the example app whose workers hold about 110 MiB each; the
-    same version gives the same source, so the same release id."""
-    return heavy_app(tmp_path / ("release-%s" % version), write={"VERSION": version + "\n"})
+    """A release of the example app whose workers hold about 110 MiB each,
+    its requirements pinned at the top level only; the same version gives
+    the same source, so the same release id."""
+    return heavy_app(tmp_path / ("release-%s" % version),
+                     write={"VERSION": version + "\n", "requirements.txt": TOP_LEVEL_PINS})
 
 
 def test_two_rolling_deploys_in_a_row_drop_no_request(host, apps, db, tmp_path, fault):
@@ -201,6 +210,47 @@ def test_two_rolling_deploys_in_a_row_drop_no_request(host, apps, db, tmp_path, 
     assert migration_runs(db) == 3
     # Each grew back to the 4 workers the filter sized once the old release stopped.
     assert [len(worker_pids(app, unit(app))) for app in apps.values()] == [4, 4]
+
+
+def pins(text):
+    """{name: version} of the requirement lines of a requirements file, names as PEP 503 compares them."""
+    pairs = (line.split("==", 1) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return {re.sub(r"[-_.]+", "-", name.lower()): version for name, version in pairs}
+
+
+def test_top_level_pins_are_completed_once_and_every_host_runs_that_set(apps):
+    """Not a lock: resolved once with the ASGI server, and the whole set
+    recorded and installed, exactly, on both hosts."""
+    recorded = {name: app.file("/opt/example/current/requirements.lock").content_string for name, app in apps.items()}
+    assert recorded[APPS[0]] == recorded[APPS[1]]
+    locked = pins(recorded[APPS[0]])
+    print("recorded set: %d packages, starlette %s, uvicorn %s" % (len(locked), locked.get("starlette"),
+                                                                   locked.get("uvicorn")))
+    assert all("==" in line for line in recorded[APPS[0]].splitlines() if line.strip())
+    assert locked["fastapi"] == "0.115.12" and "starlette" in locked and "uvicorn" in locked and "h11" in locked
+    for app in apps.values():
+        assert pins(app.check_output("/opt/example/current/venv/bin/python -c \"%s\"" % FREEZE)) == locked
+
+
+def test_check_mode_on_the_fleet_predicts_the_changes_and_makes_none(host, apps, db, tmp_path):
+    """--check --diff on every host: nothing predicted for the release they
+    serve; for a new one with a changed environment value, each app host's
+    start and switch predicted, the migration said to run once, and no host
+    changed."""
+    nodes = dict(apps, edge=host, db=db)
+    before = {name: host_state(node) for name, node in nodes.items()}
+    same = deploy(extra_vars={"app_src": release_src(tmp_path, "3")}, args=["--check", "--diff"])
+    assert same.returncode == 0, why(same)
+    assert recap_changes(same.stdout) == {name: 0 for name in ["asgi-cluster-edge", "asgi-cluster-db"] + APPS}, \
+        same.stdout[-3000:]
+    new = deploy(extra_vars={"app_src": release_src(tmp_path, "check"), "app_env": {"CHECK_MODE": "1"}},
+                 args=["--check", "--diff"])
+    assert new.returncode == 0, why(new)
+    assert all(recap_changes(new.stdout)[name] > 0 for name in APPS), new.stdout[-3000:]
+    assert len(re.findall(r"Check mode: release \S+ would be built here", new.stdout)) == 2, new.stdout[-3000:]
+    assert new.stdout.count('Check mode: the migration "alembic upgrade head"') == 1
+    assert task_results(new.stdout, "Start the release in the next slot") == ["changed"]
+    assert {name: host_state(node) for name, node in nodes.items()} == before
 
 
 def switched_hosts(output):
@@ -285,20 +335,42 @@ def test_stopped_app_host_is_routed_around(host, apps, fault):
         app2.run_expect([0], "systemctl start " + units)
 
 
-def test_deploy_switches_only_the_host_that_needs_it(host, apps, tmp_path):
+def test_a_host_without_the_release_installs_the_recorded_set_and_only_it_switches(host, apps, tmp_path):
+    """app2 as a host the release is not on, as a host added to the
+    inventory later (its serving release's folder gone; the earlier ones
+    stay for the rollback tests below): the deploy of the release app1
+    serves builds it there from app1's recorded set, resolving nothing;
+    app1, with nothing to do, is only checked."""
     serving = {name: current(app) for name, app in apps.items()}
-    app1_pid = main_pid(apps["asgi-cluster-app1"], unit(apps["asgi-cluster-app1"]))
-    app2 = apps["asgi-cluster-app2"]
-    app2.run_expect([0], "systemctl stop %s %s" % (unit(app2, "socket"), unit(app2)))
-    # The same source as release 3, which both hosts serve: the same release id.
+    app1, app2 = apps["asgi-cluster-app1"], apps["asgi-cluster-app2"]
+    app1_pid = main_pid(app1, unit(app1))
+    app2.run_expect([0], "systemctl stop %s %s && rm -rf \"$(readlink -f /opt/example/current)\""
+                    % (unit(app2, "socket"), unit(app2)))
+    # The same source as release 3, which both hosts served: the same release id.
     result = deploy(extra_vars={"app_src": release_src(tmp_path, "3")})
     assert result.returncode == 0, why(result)
     assert {name: current(app) for name, app in apps.items()} == serving
-    # app2 is started again in the rolling switch; app1, with nothing to do, is only checked.
+    assert task_results(result.stdout, "Resolve the requirements once") == ["skipping"], result.stdout[-3000:]
+    assert task_results(result.stdout, "Take the resolved set from a host that built") == ["ok"], result.stdout[-3000:]
+    lock = "/opt/example/current/requirements.lock"
+    assert app2.file(lock).content_string == app1.file(lock).content_string
+    freeze = "/opt/example/current/venv/bin/python -c \"%s\"" % FREEZE
+    assert app2.check_output(freeze) == app1.check_output(freeze)
     assert switched_hosts(result.stdout) == {"asgi-cluster-app2"}
     assert app2.service(unit(app2)).is_running
-    assert main_pid(apps["asgi-cluster-app1"], unit(apps["asgi-cluster-app1"])) == app1_pid
+    assert main_pid(app1, unit(app1)) == app1_pid
     assert probe_hosts(host) == set(APPS)
+
+
+def task_results(output, name):
+    """The results (ok, changed, skipping, ...) a task of that name printed, once each."""
+    results, in_task = [], False
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            in_task = name in line
+        elif in_task and re.match(r"^(ok|changed|skipping|failed|fatal): ", line):
+            results.append(line.split(":", 1)[0])
+    return sorted(set(results))
 
 
 def test_listen_port_taken_fails_before_any_change(host, apps, fault):

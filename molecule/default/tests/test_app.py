@@ -15,8 +15,9 @@ import tomllib
 import pytest
 from asgi_testlib import (CADDY_ROOT_ON_HOST, PROJECT, BackgroundLoop, MemorySampler, app_copy, app_dropping_names,
                           booted, deploy, deploy_with_a_full_backup_disk, env_file, exposure, healthy, heavy_app,
-                          install_probe, live_unit, main_pid, probe, resize, restart_container,
-                          restore_when_not_serving, row_ids, snapshot_lines, wait_for, why, worker_pids)
+                          host_state, install_probe, live_unit, main_pid, probe, recap_changes, resize,
+                          restart_container, restore_when_not_serving, row_ids, snapshot_lines, wait_for, why,
+                          worker_pids)
 
 sys.path.insert(0, os.path.join(PROJECT, "plugins", "filter"))
 from uvicorn_workers import budget_workers, uvicorn_workers  # noqa: E402
@@ -340,6 +341,7 @@ def test_the_status_playbook_shows_what_the_host_runs(host):
     step = {"s": 1, "min": 60, "h": 3600, "d": 86400}[size]
     assert int(number) * step - 5 <= time.time() - started < (int(number) + 1) * step + 5, (cells["uptime"], started)
     assert re.fullmatch(r"200 in \d+ ms", cells["health"]), cells
+    assert cells["packages"] == "as recorded"
     assert cells["lock"] == "free"
     # Caddy's certificate for the site, as the host's openssl reads it.
     end = host.check_output("echo | openssl s_client -connect 127.0.0.1:443 -servername localhost 2>/dev/null"
@@ -349,6 +351,61 @@ def test_the_status_playbook_shows_what_the_host_runs(host):
     at = lines.index("History on %s:" % re.split(r"  +", row)[0])
     shown = lines[at + 1:at + 6]
     assert [line.split()[0] for line in shown] == [r["time"] for r in history(host)[-5:]]
+
+
+def test_packages_changed_by_hand_are_shown_and_put_back_by_the_next_deploy(host):
+    """Someone ran pip in the serving virtualenv: status.yml names what
+    differs from the release's requirements.lock, and a deploy of the same
+    release puts its recorded set back and starts it afresh."""
+    serving = host.file("/opt/%s/current" % APP).linked_to
+    locked = re.search(r"^idna==(\S+)", host.file(serving + "/requirements.lock").content_string, re.M).group(1)
+    host.check_output("$(ls /opt/asgi-deploy/uv/*/uv | head -1) pip install -q --python %s/venv/bin/python "
+                      "idna==3.7 six==1.17.0" % serving)
+    before = main_pid(host, unit(host))
+    shown = deploy("playbooks/status.yml")
+    assert shown.returncode == 0, why(shown)
+    header, row = status_lines(shown)[1:3]
+    packages = dict(zip(re.split(r"  +", header), re.split(r"  +", row)))["packages"]
+    assert packages.startswith("changed by hand: ") and all(
+        change in packages for change in ("- idna==3.7", "+ idna==" + locked, "- six==1.17.0")), packages
+
+    again = deploy(args=["-v"])
+    assert again.returncode == 0, why(again)
+    assert "packages changed by hand: " in again.stdout, again.stdout[-3000:]
+    assert host.file("/opt/%s/current" % APP).linked_to == serving and main_pid(host, unit(host)) != before
+    assert installed(host, APP, "idna") == locked
+    assert host.run("%s/venv/bin/python -c 'import six'" % serving).rc != 0
+    shown = deploy("playbooks/status.yml")
+    assert "as recorded" in status_lines(shown)[2], status_lines(shown)
+
+
+def test_check_mode_predicts_the_changes_and_makes_none(host, tmp_path):
+    """--check --diff: nothing predicted on a host that is up to date; a new
+    release with a changed environment value predicted (the build and the
+    migration said to be unforeseeable), and nothing on the host changed:
+    files, units, releases, processes, history, snapshots."""
+    before = host_state(host)
+    serving = os.path.basename(host.file("/opt/%s/current" % APP).linked_to)
+    same = deploy(args=["--check", "--diff"])
+    assert same.returncode == 0, why(same)
+    assert set(recap_changes(same.stdout).values()) == {0}, same.stdout[-2000:]
+    assert host_state(host) == before
+
+    secret = "check-mode-secret-7c1e"
+    src = app_copy(tmp_path, write={"VERSION": "check mode\n"})
+    new = deploy(extra_vars={"app_src": src, "app_env": {"CHECK_MODE": "1"}, "app_secret_env": {"TOKEN": secret}},
+                 args=["--check", "--diff"])
+    assert new.returncode == 0, why(new)
+    assert recap_changes(new.stdout)[host.backend.get_hostname()] > 0, new.stdout[-2000:]
+    assert re.search(r"Check mode: release \S+ would be built here", new.stdout), new.stdout[-3000:]
+    assert 'Check mode: the migration "alembic upgrade head"' in new.stdout
+    assert re.search(r"Check mode: snapshot \S+ would hold:\nsqlite /var/lib/%s/example\.db: would be taken" % APP,
+                     new.stdout), new.stdout[-3000:]
+    for task in ("Write the next slot's environment file", "Start the release in the next slot"):
+        assert re.search(r"TASK \[[^]]*%s[^]]*\]\s*\*+\nchanged: " % re.escape(task), new.stdout), task
+    assert secret not in new.stdout
+    assert host_state(host) == before
+    assert json.loads(unix_get(host, SOCKET, "/"))["release"] == serving
 
 
 GREETER_TOKEN = "tok-3f9a1c77e2-do-not-print"

@@ -342,3 +342,24 @@ def why(result):
     lines = result.stdout.splitlines()
     fatal = [line for line in lines if line.startswith(("fatal:", "failed:", "[ERROR]"))]
     return "\n".join(fatal[-5:] + lines[-15:])
+
+
+# What a run could change on a host, as text to compare before and after a
+# check-mode run: the app's files, units and config (by digest), its releases
+# and symlinks, the processes serving, its history, lock and snapshots, and
+# Caddy's and the firewall's files. Times are left out: logs and Caddy touch them.
+HOST_STATE = ("md5sum /etc/systemd/system/{app}@* /etc/{app}/*.env /etc/caddy/Caddyfile /etc/caddy/sites.d/* "
+              "/etc/asgi-deploy/firewall.nft /var/lib/asgi-deploy/{app}/history.jsonl 2>/dev/null; "
+              "ls -1 /opt/{app}/releases /var/backups/asgi-deploy/{app}/* /var/lib/asgi-deploy/{app} 2>/dev/null; "
+              "readlink /opt/{app}/current /opt/{app}/previous /run/{app}/{app}.sock; "
+              "systemctl show -p MainPID -p ActiveState '{app}@*.service' caddy.service; "
+              "pgrep -f '[u]vicorn|[m]ultiprocessing' | sort")
+
+
+def host_state(host, app="example"):
+    return host.run(HOST_STATE.format(app=app)).stdout
+
+
+def recap_changes(output):
+    """changed= of each host in a run's PLAY RECAP."""
+    return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}

@@ -27,6 +27,11 @@ def project_copy(name, old, new, path="pyproject.toml"):
 STALE_LOCK = project_copy("monorepo", '["starlette>=0.37"]', '["starlette>=0.37", "idna"]', "backend/pyproject.toml")
 # A dependency's range changed in pyproject.toml without running `poetry lock`.
 STALE_POETRY = project_copy("poetry", 'requires-python = ">=3.11"', 'requires-python = ">=3.11,<4"')
+# A pip-tools file whose one package lost its hashes: no longer a lock.
+UNHASHED_LINE = project_copy(
+    "hashed", "anyio==4.16.0 \\\n    --hash=sha256:59bb03251907983d1603d27c3087ddb1e93299ea2163adcdba37899a4fb12ffb \\\n"
+              "    --hash=sha256:c66ae634e0b8228396b801741beb3294326d4b6102f7bba4041c0dfb58c29026\n",
+    "anyio==4.16.0\n", "requirements.txt")
 # A project that needs a Python no test host has.
 FUTURE_PYTHON = project_copy("poetry", 'requires-python = ">=3.11"', 'requires-python = ">=3.99"')
 
@@ -99,6 +104,9 @@ CASES = [
      ["requires Python >=3.99", "has Python 3.", "app_python"]),
     ("a Python the host does not have", {"app_python": "python3.99"}, ["app_python 'python3.99' does not run"]),
     ("lock required, none there", {"app_lock": "required"}, ["app_lock is 'required'", "requirements.txt"]),
+    ("lock required, a requirements line without hashes", {"app_src": UNHASHED_LINE, "app_module": "api:app",
+                                                           "app_lock": "required"},
+     ["app_lock is 'required'", "pins every package with its hashes", "--generate-hashes"]),
     ("unknown lock mode", {"app_lock": "always"}, ["app_lock", "auto, none, required"]),
     ("pip's options for uv", {"app_pip_extra_args": ["--no-cache-dir"]}, ["app_pip_extra_args", "app_uv_extra_args"]),
     ("uv version that is not a release", {"app_uv_version": "latest"}, ["app_uv_version", "0.13.9"]),

@@ -37,6 +37,14 @@ def test_a_row_per_host_with_every_field():
     assert header.index("previous") == web1.index(" r1 ") + 1
 
 
+def test_packages_as_recorded_changed_by_hand_or_not_told():
+    assert "as recorded" in status_table({"web1": dict(SERVING, packages=[])}, name="shop")[2]
+    changed = status_table({"web1": dict(SERVING, packages=["- idna==3.7", "+ idna==3.10"])}, name="shop")
+    assert "changed by hand: - idna==3.7, + idna==3.10" in changed[2]
+    header, row = status_table({"web1": SERVING}, name="shop")[1:3]
+    assert row[header.index("packages"):].startswith("- ")
+
+
 def test_a_single_worker_serves_from_the_main_process():
     assert "1: 24.0" in status_table({"web1": dict(SERVING, workers=[])}, name="shop")[2]
 

@@ -102,9 +102,14 @@ def test_too_little_room_is_refused_before_anything_is_written(tmp_path):
 def test_check_mode_checks_the_room_and_writes_nothing(tmp_path):
     path, writer = database(tmp_path, ["a"])
     writer.close()
-    checked = call(tmp_path, check=True, name="t1-r2", release="r2", sqlite=[path])
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "upload.txt").write_text("x" * 300)
+    checked = call(tmp_path, check=True, name="t1-r2", release="r2", sqlite=[path], tree=str(tmp_path / "state"))
     assert checked["changed"] and checked["needed_bytes"] >= 64 * 1024 * 1024 and checked["free_bytes"] > 0
-    assert not os.listdir(tmp_path / "backups")
+    # Not even the snapshots' folder is made; what would be taken is said.
+    assert not (tmp_path / "backups").exists()
+    assert checked["report"] == ["sqlite %s: would be taken, %.1f KiB now" % (path, os.path.getsize(path) / 1024),
+                                 "tree %s: would be taken, 300 B now" % (tmp_path / "state")], checked["report"]
 
 
 def test_the_newest_are_kept_and_a_release_restores_its_newest(tmp_path):

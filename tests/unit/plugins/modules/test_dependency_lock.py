@@ -112,17 +112,27 @@ def test_pylock_every_file_hash(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("text, pinned", [
-    ("fastapi==0.115.0\nuvicorn[standard]==0.30.1 ; python_version >= '3.9'\n", True),
+@pytest.mark.parametrize("text, locked", [
     ("anyio==4.8.0 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n    # via starlette\n", True),
-    ("--index-url https://mirror/simple\nidna==3.10\n", True),
+    ("--index-url https://mirror/simple\nidna==3.10 --hash=sha256:ee\n", True),
+    ("uvicorn[standard]==0.30.1 ; python_version >= '3.9' --hash=sha256:cc\n", True),
+    # The most common shape of a FastAPI project: its own dependencies pinned, nothing else.
+    ("fastapi==0.115.12\nwebsockets==15.0.1\n", False),
+    ("anyio==4.8.0 --hash=sha256:aa\nidna==3.10\n", False),
     ("fastapi>=0.110\n", False),
-    ("fastapi==0.115.0\n-r base.txt\n", False),
+    ("fastapi==0.115.0 --hash=sha256:aa\n-r base.txt\n", False),
     ("-e .\n", False),
     ("# only a comment\n", False),
 ])
-def test_a_requirements_file_is_a_lock_only_when_every_line_is_pinned(text, pinned):
-    assert dl.pinned_requirements(text) is pinned
+def test_a_requirements_file_is_a_lock_only_when_it_pins_every_line_with_its_hashes(text, locked):
+    assert dl.locked_requirements(text) is locked
+
+
+def test_a_top_level_pinned_requirements_file_is_resolved_not_installed_as_it_is(tmp_path):
+    (tmp_path / "requirements.txt").write_text("fastapi==0.115.12\nwebsockets==15.0.1\n")
+    assert read(tmp_path)["kind"] == "none"
+    with pytest.raises(dl.LockError, match="pins every package with its hashes.*--generate-hashes"):
+        read(tmp_path, mode="required")
 
 
 def test_the_nearest_lock_wins_and_the_app_folders_first(tmp_path):
@@ -153,7 +163,11 @@ def test_requires_python_names_the_host_and_the_file(tmp_path):
 
 def test_a_pyproject_with_only_tool_settings_is_not_a_project(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.ruff]\nline-length = 100\n')
-    assert read(tmp_path)["project_file"] == ""
+    assert (read(tmp_path)["project_file"], read(tmp_path)["project"]) == ("", "")
+
+
+def test_the_projects_name_for_the_release_check():
+    assert read(APPS / "poetry")["project"] == "shop"
 
 
 def test_the_hashed_fixture_is_its_own_lock():
