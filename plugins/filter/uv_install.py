@@ -17,7 +17,7 @@ description:
     does not pin the ASGI server or an extra requirement, those are resolved
     against the lock's pins and added to it. Either way every host then
     installs one recorded set, C(requirements.lock) in the release, exactly
-    (C(uv pip sync)): nothing is resolved on a host. The project itself,
+    (C(uv pip sync)); nothing is resolved on a host. The project itself,
     when it is one, goes in without its dependencies, which the set pins.
 positional: _input
 options:
