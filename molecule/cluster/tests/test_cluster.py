@@ -2,6 +2,7 @@
 with zero failed requests, a failed migration and a failed health check that
 change nothing, a stopped app host, rollback, the database down at deploy
 time, and every host rebooted with the database last. Tests run in file order."""
+import json
 import os
 import re
 import shlex
@@ -11,8 +12,8 @@ import time
 import pytest
 from asgi_testlib import (CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, app_dropping_names, booted, deploy,
                           deploy_with_a_full_backup_disk, exposure, heavy_app, host_state, live_unit, main_pid,
-                          other_host, probe, recap_changes, restore_when_not_serving, row_ids, snapshot_lines, wait_for,
-                          why, worker_pids)
+                          other_host, probe, recap_changes, restore_when_not_serving, row_ids, snapshot_lines,
+                          task_results, wait_for, why, worker_pids)
 
 APPS = ["asgi-cluster-app1", "asgi-cluster-app2"]
 URL = ["--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST]
@@ -362,17 +363,6 @@ def test_a_host_without_the_release_installs_the_recorded_set_and_only_it_switch
     assert probe_hosts(host) == set(APPS)
 
 
-def task_results(output, name):
-    """The results (ok, changed, skipping, ...) a task of that name printed, once each."""
-    results, in_task = [], False
-    for line in output.splitlines():
-        if line.startswith("TASK ["):
-            in_task = name in line
-        elif in_task and re.match(r"^(ok|changed|skipping|failed|fatal): ", line):
-            results.append(line.split(":", 1)[0])
-    return sorted(set(results))
-
-
 def test_listen_port_taken_fails_before_any_change(host, apps, fault):
     fault.fault, fault.expected = "new app_tcp_port already in use on app1", "refused before any change; still serving"
     app1 = apps["asgi-cluster-app1"]
@@ -404,6 +394,9 @@ def test_rollback_returns_every_host_to_the_previous_release(host, apps, db):
     assert not set(summary["posted_ids"]) - stored_ids(db)
     assert {name: current(app) for name, app in apps.items()} == previous
     assert set(previous.values()).isdisjoint(serving.values())
+
+
+HISTORY = "/var/lib/asgi-deploy/example/history.jsonl"
 
 
 def database_dump(db):
@@ -448,6 +441,21 @@ def test_a_dropped_column_comes_back_from_the_database_snapshot(host, apps, db, 
     assert name and name.endswith("-" + new) and re.fullmatch(r"postgresql app: [\d.]+ [KM]iB in [\d.]+ s", parts[-1]), parts
     assert "name" not in item_columns(db)
     assert db.file("/var/backups/asgi-deploy/example/postgresql/%s/postgresql.dump" % name).mode == 0o600
+
+    # One host without the release to go back to: the restore stops on every
+    # host, changing nothing, and each host's history names app2's cause.
+    app2, kept = apps[APPS[1]], "/opt/example/releases/%s" % serving[APPS[1]]
+    app2.run_expect([0], "mv %s %s.away" % (kept, kept))
+    try:
+        refused = deploy("playbooks/restore.yml", extra_vars={"app_restore_before": new, "confirm": "yes"})
+    finally:
+        app2.run_expect([0], "mv %s.away %s" % (kept, kept))
+    assert refused.returncode != 0 and "'ansible_failed_task' is undefined" not in refused.stdout, why(refused)
+    assert "name" not in item_columns(db) and {name: current(app) for name, app in apps.items()} == dict.fromkeys(APPS, new)
+    for app in apps.values():
+        last = json.loads(app.file(HISTORY).content_string.splitlines()[-1])
+        assert (last["action"], last["result"]) == ("restore", "failed"), last
+        assert last["step"].startswith("asgi-cluster-app2: Release %s, which served when snapshot" % serving[APPS[1]]), last
 
     restored = deploy("playbooks/restore.yml", extra_vars={"app_restore_before": new, "confirm": "yes"})
     assert restored.returncode == 0, why(restored)

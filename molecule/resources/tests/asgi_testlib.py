@@ -360,6 +360,17 @@ def host_state(host, app="example"):
     return host.run(HOST_STATE.format(app=app)).stdout
 
 
+def task_results(output, name):
+    """The results (ok, changed, skipping, ...) a task of that name printed, once each."""
+    results, in_task = [], False
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            in_task = name in line
+        elif in_task and re.match(r"^(ok|changed|skipping|failed|fatal): ", line):
+            results.append(line.split(":", 1)[0])
+    return sorted(set(results))
+
+
 def recap_changes(output):
     """changed= of each host in a run's PLAY RECAP."""
     return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
