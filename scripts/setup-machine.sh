@@ -5,7 +5,8 @@
 #   - .venv with the pinned tools of requirements-dev.txt, and sslyze and
 #     galaxy-importer in virtualenvs of their own (tests/tools/requirements-*.txt),
 #     installed by uv (the pinned one of requirements-dev.txt)
-#   - the systemd test images for Debian 12 and 13, built offline and cached
+#   - the systemd test images for Debian 12 and 13, built offline and cached,
+#     and (with no distro named) the vm scenario's disk image
 # Every step is skipped when already done, so a second run costs seconds. The
 # virtualenvs and the images are made side by side: they wait on different
 # things (the package index, Debian's mirror).
@@ -76,6 +77,11 @@ venv_from .tmp/importer-venv tests/tools/requirements-importer.txt & pids+=($!)
 for distro in "${distros[@]}"; do
   { step "Test image for $distro"; tests/images/build.sh "$distro"; } & pids+=($!)
 done
+# For the whole suite (no distro named), the vm scenario's disk image too: built
+# here beside the others, the vm scenario, the longest lane, does not wait on it.
+if [ $# -eq 0 ]; then
+  { step "Disk image for the vm scenario"; tests/images/build-vm.sh >/dev/null; } & pids+=($!)
+fi
 failed=0
 for pid in "${pids[@]}"; do
   wait "$pid" || failed=1
