@@ -93,8 +93,12 @@ def test_real_reboot_comes_back_without_ansible(host):
     # The reboot module only waits for SSH; HTTPS is up to systemd alone.
     # Generous: under software emulation on a busy machine a boot has taken
     # minutes; the verdict is that it comes back, not how fast.
+    # QEMU's port forward keeps the host's side of an SSH connection open
+    # through the guest's reset: without keepalives a poll that connected
+    # just before it waits forever (seen: 20 minutes, the guest up after 1).
     reboot = subprocess.run(["ansible", "-i", os.environ["MOLECULE_INVENTORY_FILE"], host.backend.get_hostname(),
-                             "-b", "-m", "ansible.builtin.reboot", "-a", "reboot_timeout=1200"],
+                             "-b", "-m", "ansible.builtin.reboot", "-a", "reboot_timeout=1200",
+                             "-e", "ansible_ssh_extra_args='-o ServerAliveInterval=5 -o ServerAliveCountMax=6'"],
                             capture_output=True, text=True, timeout=1260, check=False)
     assert reboot.returncode == 0, reboot.stdout + reboot.stderr
     ssh_back = time.monotonic() - start
