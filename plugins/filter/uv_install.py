@@ -59,24 +59,15 @@ _value:
   type: dict
 """
 
-import re
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.asgi.deploy.plugins.module_utils.packages import normal as _normal
+from ansible_collections.asgi.deploy.plugins.module_utils.packages import requirement_name as _name
 from ansible_collections.asgi.deploy.plugins.module_utils.packages import sync_changes
 
 REQUIRED = ("uv", "python", "release", "lock", "project_file", "has_requirements", "install",
             "requirements_file", "package", "uvicorn", "extra_requirements", "extra_args")
 INSTALL = ("auto", "project", "requirements", "both")
-
-
-REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-
-
-def _name(requirement):
-    """The normalized project name a requirement line names, or ''."""
-    found = REQUIREMENT_NAME.match(requirement)
-    return _normal(found.group(1)) if found else ""
 
 
 def uv_install(settings, locked=""):

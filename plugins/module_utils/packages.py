@@ -24,9 +24,18 @@ except ImportError:  # Python before 3.11: no project name, the app's own packag
 EXACT_SET = ".asgi-deploy-exact-set"
 
 
+REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
 def normal(name):
     """A project name as PEP 503 compares them."""
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_name(requirement):
+    """The normalized project name a requirement line names, or ''."""
+    found = REQUIREMENT_NAME.match(requirement)
+    return normal(found.group(1)) if found else ""
 
 
 def project_name(app_dir):
@@ -48,8 +57,7 @@ def sync_changes(output, project=""):
     the recorded set)."""
     lines = [line.strip() for line in (output or "").splitlines() if line.startswith((" + ", " - "))]
     own = normal(project) if project else ""
-    return [line for line in lines if not (own and line.startswith("- ")
-                                           and normal(re.split(r"[=<>!~ @\[]", line[2:], 1)[0]) == own)]
+    return [line for line in lines if not (own and line.startswith("- ") and requirement_name(line[2:]) == own)]
 
 
 def release_changes(run_command, uv, release_dir, environ=None):
