@@ -15,7 +15,8 @@ description:
   - At least one site; every domain a name or an IP address, served by one
     site only; every upstream C(host:port) with a port from 1 to 65535, or
     C(unix//path); C(tls - files) with its certificate and key; an ACME email
-    that is one, an C(https://) ACME directory, a C(host:port) metrics address.
+    that is one, an C(https://) ACME directory, a C(host:port) metrics address,
+    the access log's roll size and kept files whole numbers of 1 or more.
 positional: _input
 options:
   _input:
@@ -40,6 +41,14 @@ options:
     description: O(caddy_metrics_listen).
     type: str
     default: ""
+  roll_size_mb:
+    description: O(caddy_access_log_roll_size_mb).
+    type: int
+    default: 100
+  roll_keep:
+    description: O(caddy_access_log_roll_keep).
+    type: int
+    default: 10
   name:
     description: O(caddy_sites_name), the app these sites belong to.
     type: str
@@ -114,7 +123,8 @@ def _taken_domains(lines, name):
     return taken
 
 
-def caddy_site_problems(sites, upstreams=(), acme_email="", acme_ca="", metrics_listen="", name="sites", taken=()):
+def caddy_site_problems(sites, upstreams=(), acme_email="", acme_ca="", metrics_listen="", roll_size_mb=100, roll_keep=10,
+                        name="sites", taken=()):
     if not isinstance(sites, list):
         raise AnsibleFilterError("caddy_site_problems: caddy_sites must be a list of sites, got %r" % (sites,))
     problems = []
@@ -154,6 +164,9 @@ def caddy_site_problems(sites, upstreams=(), acme_email="", acme_ca="", metrics_
         problems.append("caddy_acme_ca must be an https:// directory URL, got '%s'" % acme_ca)
     if metrics_listen and not re.match(r"^[A-Za-z0-9._-]*:[0-9]{1,5}$", metrics_listen):
         problems.append("caddy_metrics_listen must be host:port, got '%s'" % metrics_listen)
+    for variable, value in (("caddy_access_log_roll_size_mb", roll_size_mb), ("caddy_access_log_roll_keep", roll_keep)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append("%s must be a whole number of 1 or more, got %r" % (variable, value))
     return problems
 
 

@@ -38,6 +38,17 @@ def test_acme_and_metrics_settings():
                         "caddy_metrics_listen must be host:port, got '9180'"]
 
 
+@pytest.mark.parametrize("size, keep", [(0, 10), (100, -1), (True, 10), ("100MiB", 10), (100, 2.5)])
+def test_the_access_log_roll_settings_are_whole_numbers_of_one_or_more(size, keep):
+    problems = caddy_site_problems(GOOD, roll_size_mb=size, roll_keep=keep)
+    bad = "caddy_access_log_roll_size_mb" if size != 100 else "caddy_access_log_roll_keep"
+    assert problems == ["%s must be a whole number of 1 or more, got %r" % (bad, size if size != 100 else keep)]
+
+
+def test_the_smallest_roll_settings_are_accepted():
+    assert caddy_site_problems(GOOD, roll_size_mb=1, roll_keep=1) == []
+
+
 def test_not_a_list():
     with pytest.raises(AnsibleFilterError, match="must be a list"):
         caddy_site_problems({"domains": ["a"]})
