@@ -88,8 +88,9 @@ def event(host, inventory_path, name, extra, playbook=None):
     load, memory = finish(host, "switch-load"), finish(host, "switch-memory")
     mode, serving, new = during(result.stdout)
     waited = re.findall(r"waited at the edge for ([\d.]+) s", result.stdout)
-    bench.log("%s: rc %d, %s, %d failed of %d, worst %.2f s, peak %.0f MiB"
-              % (name, result.returncode, mode, load["failed"], load["sent"], load["max_latency"], memory["anon_mb"]))
+    bench.log("%s: rc %d, %s, %d failed of %d %s, worst %.2f s, peak %.0f MiB"
+              % (name, result.returncode, mode, load["failed"], load["sent"], load["errors"] or "", load["max_latency"],
+                 memory["anon_mb"]))
     return {"event": name, "ok": result.returncode == 0, "seconds": round(took, 1), "mode": mode,
             "before": before, "during": "%s + %s" % (serving, new), "after": workers(host),
             "failed": load["failed"], "sent": load["sent"], "posts": load["sent_by_method"].get("POST", 0),
