@@ -87,6 +87,21 @@ def test_worker_count_follows_the_vm_memory(host):
     assert len(worker_pids(host, unit(host))) == workers
 
 
+def test_the_supervisor_gives_starting_workers_time(host):
+    """uvicorn's supervisor kills a worker that does not answer its ping in
+    time; its own 5 s killed every worker still starting in this guest on a
+    busy machine, in a loop. The unit sets the bound in uvicorn's
+    environment, and the release's uvicorn reads it from there."""
+    pid = host.check_output("systemctl show -p MainPID --value %s" % unit(host))
+    environ = host.check_output("sudo cat /proc/%s/environ | tr '\\0' '\\n'" % pid).splitlines()
+    assert "UVICORN_TIMEOUT_WORKER_HEALTHCHECK=120" in environ
+    release = host.check_output("readlink -f /opt/example/current")
+    read = host.check_output(
+        "sudo env UVICORN_TIMEOUT_WORKER_HEALTHCHECK=120 %s/venv/bin/python -c 'from uvicorn.main import main; "
+        "print(main.make_context(\"uvicorn\", [\"app.main:app\"]).params[\"timeout_worker_healthcheck\"])'" % release)
+    assert read == "120"
+
+
 def ad_hoc(*args, timeout):
     """One ad hoc Ansible call to the VM, or None when it outlives timeout
     seconds: QEMU's port forward keeps the controller's side of an SSH
