@@ -44,8 +44,8 @@ read -r -a scenarios <<< "${ASGI_SCENARIOS-${order[*]}}"
 # scenarios that time nothing. Then default, whose tests time the answers
 # under load (no answer slower than 1 s), alone.
 lanes=(
-  "vm demo"
-  "cluster validation"
+  "vm demo validation"
+  "cluster"
   "yamllint ansible-lint changelog sanity unit inventories capacity galaxy acme faults"
 )
 alone=(default)
