@@ -30,6 +30,8 @@ RESULTS = os.path.join(bench.HERE, "RESULTS-switch.md")
 SIZES_MB = (512, 1024, 2048)
 PROBE = os.path.join(bench.PROJECT, "molecule", "resources", "tests", "asgi_probe.py")
 SAMPLER = os.path.join(bench.PROJECT, "molecule", "resources", "tests", "asgi_memory.py")
+# The POSTs write rows into the table the example app's migration creates.
+MIGRATE = {"app_migrate_command": "alembic upgrade head"}
 LOAD = ("--url https://localhost/ --cacert %s --post-every 4 --concurrency 2 --interval 0.03 "
         "--count 100000 --duration 600" % bench.ROOT_CA)
 
@@ -111,13 +113,13 @@ def size_run(size_mb, tmp):
     new = asgi_testlib.heavy_app(tmp_dir(tmp, "new-%d" % size_mb), write={"VERSION": "2\n"})
     broken = asgi_testlib.heavy_app(tmp_dir(tmp, "broken-%d" % size_mb), replace={"app/main.py": (
         'return {"status": "ok", "release": RELEASE}', 'raise RuntimeError("health check broken on purpose")')})
-    first = deploy(inventory_path, {"app_src": heavy})
+    first = deploy(inventory_path, dict(MIGRATE, app_src=heavy))
     if first.returncode != 0:
         raise SystemExit("first deploy on %d MiB failed:\n%s" % (size_mb, first.stdout[-3000:]))
-    rows = [event(host, inventory_path, "restart", {"app_src": heavy, "app_restart": True}),
-            event(host, inventory_path, "new release", {"app_src": new}),
-            event(host, inventory_path, "bad release", {"app_src": broken}),
-            event(host, inventory_path, "rollback", {"app_src": new},
+    rows = [event(host, inventory_path, "restart", dict(MIGRATE, app_src=heavy, app_restart=True)),
+            event(host, inventory_path, "new release", dict(MIGRATE, app_src=new)),
+            event(host, inventory_path, "bad release", dict(MIGRATE, app_src=broken)),
+            event(host, inventory_path, "rollback", dict(MIGRATE, app_src=new),
                   playbook=os.path.join(bench.PROJECT, "playbooks", "rollback.yml"))]
     cpus = float(bench.sh(host, "nproc").strip())
     sized = uvicorn_workers(size_mb, cpus=cpus, switch=True)

@@ -9,8 +9,9 @@ SOCKET = "/run/%s/%s.sock" % (APP, APP)
 # The container's limit, from molecule.yml.
 CONTAINER_MEMORY_MB = 2048
 # Users through Caddy: GETs, and every fourth request a POST that writes a row.
+CLIENTS = 2
 USERS = ("--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST, "--post-every", "4",
-         "--concurrency", "2", "--interval", "0.05", "--count", "100000", "--duration", "600")
+         "--concurrency", str(CLIENTS), "--interval", "0.05", "--count", "100000", "--duration", "600")
 
 
 def unit(host):
@@ -24,10 +25,15 @@ def stored_ids(host):
 
 def test_a_host_too_small_for_two_releases_holds_requests_at_the_edge(host, fault):
     """512 MiB: one worker, and no room for a second beside it. The serving
-    release stops first; the edge holds new requests, POSTs included, until
-    the new one serves, and the deploy says how long they waited."""
+    release stops first; the edge holds new requests until the new one
+    serves, and the deploy says how long they waited. Debian's Caddy (2.6)
+    cannot replay a request body after a failed dial (caddyserver/caddy#7546,
+    fixed in 2.11): a POST held through the wait is answered 502, and never
+    reaches the app. So: no GET fails, at most one POST per client fails, as
+    a 502, and exactly the acknowledged POSTs wrote rows."""
     fault.fault = "restart on 512 MiB, where not one worker each fits"
-    fault.expected = "serving release stops first; requests wait at the edge; 0 failed; the wait printed"
+    fault.expected = ("serving release stops first; requests wait at the edge; 0 GET failed; a held POST at most "
+                      "502 (Caddy 2.6), never applied; the wait printed")
     resize(host, 512)
     try:
         # Sized for the host first, as a VM of that size would be: the 4
@@ -35,6 +41,7 @@ def test_a_host_too_small_for_two_releases_holds_requests_at_the_edge(host, faul
         sized = deploy()
         assert sized.returncode == 0, why(sized)
         assert len(worker_pids(host, unit(host))) == 0, "one uvicorn process, no supervisor"
+        before = stored_ids(host)
         loop = BackgroundLoop(host, *USERS)
         try:
             result = deploy(extra_vars={"app_restart": True})
@@ -48,9 +55,13 @@ def test_a_host_too_small_for_two_releases_holds_requests_at_the_edge(host, faul
     assert "stops first, and the edge holds new requests" in result.stdout, why(result)
     waited = re.findall(r"New requests to \S+ waited at the edge for ([\d.]+) s", result.stdout)
     assert waited and 0 < float(waited[0]) < 60, waited
-    assert summary["failed"] == 0 and summary["sent_by_method"].get("POST", 0) > 10, summary
-    assert not set(posted) - stored_ids(host)
+    assert summary["sent_by_method"].get("POST", 0) > 10, summary
+    failed_posts = summary["failed_by_method"].get("POST", 0)
+    assert summary["failed"] == failed_posts <= CLIENTS, summary
+    assert summary["errors"] in ({}, {"POST status 502": failed_posts}), summary
+    # Every acknowledged POST stored, and nothing else: a refused one never ran.
+    assert stored_ids(host) - before == set(posted), summary
     assert healthy(host, SOCKET)
-    fault.observed = "%d requests (%d POST), %d failed, worst %.1f s; the deploy said they waited %s s" % (
-        summary["sent"], summary["sent_by_method"].get("POST", 0), summary["failed"], summary["max_latency"],
-        waited[0])
+    fault.observed = ("%d requests (%d POST), %d failed (POST 502, not applied), worst %.1f s; the deploy said they "
+                      "waited %s s" % (summary["sent"], summary["sent_by_method"].get("POST", 0), summary["failed"],
+                                       summary["max_latency"], waited[0]))
