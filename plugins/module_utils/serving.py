@@ -148,12 +148,17 @@ def wait_healthy(probe, expected, timeout, failed=None, clock=time.monotonic, sl
     """Ask probe() -> (status, error, first line) until it answers `expected`.
     Gives up at `timeout`, when failed() says the unit has failed, or when the
     app answered the same other status DEFINITE times in a row (not 503).
-    Returns (None or the problem, attempts, last status)."""
+    Each attempt waits twice as long as the one before (5 s, 10 s, 20 s ...,
+    at most until the deadline): a worker that hangs is left for another,
+    while a host slow enough that a first answer takes longer than 5 s is
+    not asked again and again, each unanswered request queued behind the
+    last. Returns (None or the problem, attempts, last status)."""
     deadline = clock() + timeout
     attempts, repeated, last = 0, 0, None
     while True:
         attempts += 1
-        status, error, first = probe(max(1.0, min(5.0, deadline - clock())))
+        patience = 5.0 * 2 ** min(attempts - 1, 10)
+        status, error, first = probe(max(1.0, min(patience, deadline - clock())))
         if status == expected:
             return None, attempts, status
         repeated = repeated + 1 if status is not None and status != STARTING and status == last else 1

@@ -161,6 +161,18 @@ def test_no_answer_gives_up_at_the_timeout_with_the_error():
     assert status is None and problem == "did not answer 200 within 10s (TimeoutError: timed out)"
 
 
+def test_each_unanswered_attempt_waits_twice_as_long_until_the_deadline():
+    clock, asked = Clock(), []
+
+    def probe(timeout):
+        asked.append(timeout)
+        clock.now += timeout
+        return None, "TimeoutError: timed out", ""
+    problem, attempts, _status = hg.wait_healthy(probe, 200, 60, clock=clock, sleep=clock.sleep)
+    assert asked == [5.0, 10.0, 20.0, 60 - 38.0] and attempts == 4
+    assert problem == "did not answer 200 within 60s (TimeoutError: timed out)"
+
+
 def test_a_failed_unit_stops_the_wait():
     problem, attempts, _status = wait([(None, "ConnectionRefusedError: refused", "")] * 100, Clock(),
                                       failed=iter([False, False, True]).__next__)
