@@ -38,11 +38,11 @@ declare -A matrix=(
 # installed collection) are not Molecule scenarios.
 order=(vm capacity validation demo galaxy acme default faults cluster)
 read -r -a scenarios <<< "${ASGI_SCENARIOS-${order[*]}}"
-# First, three lanes side by side: the vm scenario, whose emulated guest
-# mostly waits, beside everything else; cluster and faults,
-# whose tests count failed requests but time none; and the checks and the
-# scenarios that time nothing. Then default, whose tests time the answers
-# under load (no answer slower than 1 s), alone.
+# First, three lanes side by side, of about equal length on 2 CPUs: the vm
+# scenario with demo and validation; cluster; the checks and the other
+# scenarios, faults last. cluster and faults count failed requests under
+# load but time none. Then default, whose tests also hold every answer
+# under load to 1 s, alone.
 lanes=(
   "vm demo validation"
   "cluster"

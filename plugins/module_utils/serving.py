@@ -154,11 +154,11 @@ def wait_healthy(probe, expected, timeout, failed=None, clock=time.monotonic, sl
     not asked again and again, each unanswered request queued behind the
     last. Returns (None or the problem, attempts, last status)."""
     deadline = clock() + timeout
-    attempts, repeated, last = 0, 0, None
+    attempts, repeated, last, patience = 0, 0, None, 5.0
     while True:
         attempts += 1
-        patience = 5.0 * 2 ** min(attempts - 1, 10)
         status, error, first = probe(max(1.0, min(patience, deadline - clock())))
+        patience *= 2
         if status == expected:
             return None, attempts, status
         repeated = repeated + 1 if status is not None and status != STARTING and status == last else 1
