@@ -370,7 +370,7 @@ def test_listen_port_taken_fails_before_any_change(host, apps, fault):
     pids = {name: main_pid(app, unit(app)) for name, app in apps.items()}
     app1.run_expect([0], "systemd-run --unit asgi-squatter python3 -m http.server 8765 --bind 0.0.0.0")
     try:
-        assert wait_for(lambda: app1.socket("tcp://0.0.0.0:8765").is_listening, 30)
+        assert wait_for(lambda: app1.socket("tcp://0.0.0.0:8765").is_listening, 120)
         result = deploy(extra_vars={"app_tcp_port": 8765})
     finally:
         app1.run("systemctl stop asgi-squatter")
@@ -485,7 +485,7 @@ def test_database_down_at_deploy_time(host, apps, db, tmp_path, fault):
     assert "no user request reached the new one" in result.stdout or "no host was switched" in result.stdout
     assert {name: current(app) for name, app in apps.items()} == serving
     assert {name: main_pid(app, unit(app)) for name, app in apps.items()} == pids
-    assert wait_for(lambda: probe(host, *URL, "--count", "5")["failed"] == 0, 60)
+    assert wait_for(lambda: probe(host, *URL, "--count", "5")["failed"] == 0, 300)
     fault.observed = "%s: Connection refused; no host switched, serving after the database is back" % (
         "preflight failed" if "no user request reached" in result.stdout else "migration failed")
 
@@ -510,12 +510,12 @@ def test_fleet_reboot_database_last(host, apps, db, fault):
     docker("start", "asgi-cluster-db")
     assert wait_for(lambda: booted(db), 300)
     db_at = time.monotonic() - start
-    assert wait_for(lambda: probe(host, *items, "--count", "10")["failed"] == 0, 120)
+    assert wait_for(lambda: probe(host, *items, "--count", "10")["failed"] == 0, 300)
     serving_at = time.monotonic() - start
     for app in apps.values():
         assert app.service(unit(app)).is_running
         assert app.check_output("systemctl show -p NRestarts --value %s" % unit(app)) == "0"
-    assert wait_for(lambda: probe_hosts(host) == set(APPS), 120)
+    assert wait_for(lambda: probe_hosts(host) == set(APPS), 300)
     # The firewalls came back with the hosts, before anything listened.
     assert flows(host, apps, db) == EXPECTED_FLOWS
     print("fleet reboot: apps+edge up %.1fs, database up %.1fs, /items through the edge %.1fs"

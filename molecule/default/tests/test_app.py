@@ -123,7 +123,7 @@ def test_kill_main_process_comes_back(host, fault):
     host.run("kill -9 %d" % before)
     start = time.monotonic()
     # Generous: the verdict is that systemd brought it back, not how fast this machine is.
-    assert wait_for(lambda: main_pid(host, unit(host)) not in (0, before) and healthy(host, SOCKET), 120)
+    assert wait_for(lambda: main_pid(host, unit(host)) not in (0, before) and healthy(host, SOCKET), 300)
     assert int(host.check_output("systemctl show -p NRestarts --value %s" % unit(host))) == restarts + 1
     fault.observed = "restarted once by systemd, serving again after %.1f s" % (time.monotonic() - start)
     print("back after kill -9 of the main process: %.1fs" % (time.monotonic() - start))
@@ -156,7 +156,7 @@ def test_reboot_comes_back_without_ansible(host, fault):
     start = time.monotonic()
     restart_container(host.backend.get_hostname())
     assert wait_for(lambda: booted(host), 300)
-    assert wait_for(lambda: healthy(host, SOCKET), 60)
+    assert wait_for(lambda: healthy(host, SOCKET), 300)
     assert len(worker_pids(host, unit(host))) == expected_workers(host)
     fault.observed = "serving %.1f s after the restart began" % (time.monotonic() - start)
 
