@@ -14,8 +14,9 @@ description:
     process, the playbooks it was given and when it started.
   - The same answer in every task of a run, on every host, so the run that
     holds a lock recognises it; C(id) joins the four.
-  - The start time is read from C(/proc) (a Linux controller); elsewhere it is
-    null and the id is made of the other three.
+  - The start is read from C(/proc) (a Linux controller) - in the id as the
+    boot and the seconds since it, which a change of the wall clock leaves
+    alone; elsewhere it is null and the id is made of the other three.
 author:
   - asgi.deploy contributors (@asgi-deploy)
 """
@@ -33,7 +34,7 @@ _raw:
   elements: dict
   contains:
     id:
-      description: C(user@host:pid:started), unique per run.
+      description: C(user@host:pid:boot:since_boot), unique per run.
       type: str
     user:
       description: The controller's user.
@@ -50,6 +51,12 @@ _raw:
     started:
       description: When that process started, in seconds since the epoch; null where unknown.
       type: int
+    boot:
+      description: The controller's boot id; null where unknown.
+      type: str
+    since_boot:
+      description: When that process started, in seconds since that boot; null where unknown.
+      type: float
 """
 
 import getpass
@@ -58,16 +65,18 @@ import socket
 
 from ansible import context
 from ansible.plugins.lookup import LookupBase
-from ansible_collections.asgi.deploy.plugins.plugin_utils.runs import playbook_process, started
+from ansible_collections.asgi.deploy.plugins.module_utils.serving import started_after_boot
+from ansible_collections.asgi.deploy.plugins.plugin_utils.runs import boot_id, playbook_process, started
 
 
 def run_info():
     pid = playbook_process()
-    since = started(pid)
+    boot, since_boot = boot_id(), started_after_boot(pid)
     user, host = getpass.getuser(), socket.gethostname()
     books = ",".join(os.path.basename(str(book)) for book in (context.CLIARGS.get("args") or ())) or "?"
-    ident = "%s@%s:%d" % (user, host, pid) + (":%d" % since if since is not None else "")
-    return {"id": ident, "user": user, "host": host, "pid": pid, "playbook": books, "started": since}
+    ident = "%s@%s:%d" % (user, host, pid) + (":%s:%.2f" % (boot, since_boot) if since_boot is not None else "")
+    return {"id": ident, "user": user, "host": host, "pid": pid, "playbook": books, "started": started(pid),
+            "boot": boot, "since_boot": since_boot}
 
 
 class LookupModule(LookupBase):

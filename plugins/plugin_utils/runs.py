@@ -18,6 +18,15 @@ def playbook_process():
     return parent.pid if parent is not None else os.getpid()
 
 
+def boot_id(proc="/proc"):
+    """This boot of the controller's kernel, or None."""
+    try:
+        with open(os.path.join(proc, "sys", "kernel", "random", "boot_id")) as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
+
+
 def started(pid, proc="/proc"):
     """The start time of a process in seconds since the epoch, or None."""
     since_boot = started_after_boot(pid, proc)
@@ -37,5 +46,9 @@ def still_runs(run, proc="/proc"):
     since = started(run["pid"], proc)
     if since is None:
         return False if os.path.isdir(proc) else None
-    # A pid reused by a later process is not the run.
+    # A pid reused by a later process is not the run. Compared by the boot and
+    # the start in ticks since it where the run recorded them: a wall clock
+    # set back or forward moves the epoch time of boot, and so `started`.
+    if run.get("since_boot") is not None:
+        return run.get("boot") == boot_id(proc) and run["since_boot"] == started_after_boot(run["pid"], proc)
     return run.get("started") in (None, since)
