@@ -107,8 +107,9 @@ holder:
   description: The lock of the other run that holds it, when RV(acquired) is false.
   returned: always
   type: dict
-  sample: {id: "ops@laptop:4242:1796068979", user: ops, host: laptop, pid: 4242, playbook: site.yml,
-           started: 1796068979, taken: 1796068990, action: deploy, from: "20261130-a1b2c3"}
+  sample: {id: "ops@laptop:4242:8c1f0e52-63a4-4d1e-9a4b-2f1d7f3c9e10:5123.45", user: ops, host: laptop, pid: 4242,
+           playbook: site.yml, started: 1796068979, boot: 8c1f0e52-63a4-4d1e-9a4b-2f1d7f3c9e10, since_boot: 5123.45,
+           taken: 1796068990, action: deploy, from: "20261130-a1b2c3"}
 broken:
   description: The lock O(break_lock) broke, or null.
   returned: always
