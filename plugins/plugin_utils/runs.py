@@ -43,12 +43,14 @@ def still_runs(run, proc="/proc"):
     controller can tell (the run started here), None when it cannot."""
     if run.get("host") != socket.gethostname() or not isinstance(run.get("pid"), int):
         return None
+    # A pid reused by a later process is not the run. Compared by the boot
+    # and the seconds from boot to the start where the run recorded them: a
+    # wall clock set back or forward moves the epoch time of boot, and so
+    # `started`.
+    since_boot = started_after_boot(run["pid"], proc)
+    if since_boot is not None and run.get("since_boot") is not None:
+        return run.get("boot") == boot_id(proc) and run["since_boot"] == since_boot
     since = started(run["pid"], proc)
     if since is None:
         return False if os.path.isdir(proc) else None
-    # A pid reused by a later process is not the run. Compared by the boot and
-    # the start in ticks since it where the run recorded them: a wall clock
-    # set back or forward moves the epoch time of boot, and so `started`.
-    if run.get("since_boot") is not None:
-        return run.get("boot") == boot_id(proc) and run["since_boot"] == started_after_boot(run["pid"], proc)
     return run.get("started") in (None, since)

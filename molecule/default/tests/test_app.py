@@ -145,7 +145,7 @@ def test_kill_worker_is_replaced(host, fault):
 def test_restart_under_load_drops_nothing(host, fault):
     fault.fault, fault.expected = "2 restarts under load (socket)", "0 failed of 400"
     # Held, not refused: a request waits in the socket's queue for as long as
-    # the new process takes to start, over 30 s beside the other lanes.
+    # the new process takes to start, over 30 s on a busy machine.
     summary = probe(host, "--unix", SOCKET, "--path", "/pid", "--count", "400", "--interval", "0.01", "--timeout", "300",
                     "--during", "'systemctl restart %s && sleep 1 && systemctl restart %s'" % (unit(host), unit(host)))
     print("restart under load:", summary)
@@ -254,13 +254,13 @@ def test_every_switch_on_a_1gib_host_keeps_a_release_serving(host, releases, tmp
         assert any(step.startswith(("blue grew from 2 to 4", "green grew from 2 to 4"))
                    for step in switch_steps(result)), (name, switch_steps(result))
     # The release answering 500 failed by its answers, before the health
-    # timeout (30 s here, its workers' start included); no user saw it.
+    # timeout (its workers' start included); no user saw it.
     assert unhealthy.returncode != 0
     assert "answered 500 3 times in a row" in unhealthy.stdout, why(unhealthy)
     assert "health check broken on purpose" in unhealthy.stdout
     assert "still serves; no user request reached the new one" in unhealthy.stdout
     waited = [float(seconds) for seconds in re.findall(r"failed its health check \(([\d.]+) s\)", unhealthy.stdout)]
-    assert waited and max(waited) < 30, waited
+    assert waited and max(waited) < host.ansible.get_variables()["app_health_timeout"], waited
     # The release was new, and the rollback put the first one back.
     assert new != first and host.file("/opt/%s/current" % APP).linked_to == first
     assert set(summary["releases"]) == {os.path.basename(first), os.path.basename(new)}
