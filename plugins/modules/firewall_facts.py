@@ -16,6 +16,9 @@ description:
     script and of the unit that loads it, whether the table is loaded in
     the kernel, and whether C(nft) is installed.
   - Whether root may change the firewall at all (CAP_NET_ADMIN).
+  - Where this run's SSH connection comes from (C(SSH_CONNECTION)). sudo and
+    su do not pass it on, so it is read from the nearest process above the
+    module that has it (the login shell), which root may read.
   - Read only. The role compares what it would write with what is there and
     writes, validates and loads only what differs, so that a host whose
     firewall is as the deploy wants costs this one call.
@@ -83,6 +86,13 @@ net_admin:
   description: Whether this module's user (root) holds CAP_NET_ADMIN, without which no firewall can be changed (a container).
   returned: always
   type: bool
+ssh_connection:
+  description:
+    - C(SSH_CONNECTION) of this run (client address and port, server address and port), empty when no process
+      above the module has one (not SSH, such as C(docker exec), or a become method that starts the module elsewhere).
+  returned: always
+  type: str
+  sample: 10.0.2.2 51234 10.0.2.15 22
 """
 
 import glob
@@ -107,6 +117,27 @@ def net_admin(status_text):
         if line.startswith("CapEff:"):
             return bool(int(line.split()[1], 16) >> 12 & 1)
     return False
+
+
+def ssh_connection(environ, pid, proc="/proc"):
+    """SSH_CONNECTION from environ, else from the environment of the nearest
+    ancestor of pid that has it; empty when none has."""
+    if environ.get("SSH_CONNECTION"):
+        return environ["SSH_CONNECTION"]
+    while pid > 1:
+        try:
+            with open(os.path.join(proc, str(pid), "environ"), "rb") as handle:
+                variables = handle.read().split(b"\0")
+            with open(os.path.join(proc, str(pid), "stat")) as handle:
+                # The parent's pid follows the state, after the command's name in parentheses.
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return ""
+        for variable in variables:
+            if variable.startswith(b"SSH_CONNECTION="):
+                return variable.split(b"=", 1)[1].decode("utf-8", "replace")
+        pid = parent
+    return ""
 
 
 def other_flows(rules_dir, name):
@@ -142,6 +173,7 @@ def main():
         status = handle.read()
     module.exit_json(changed=False, others=other_flows(params["rules_dir"], params["name"]), loaded=loaded,
                      enabled=enabled, nft=bool(nft), net_admin=net_admin(status),
+                     ssh_connection=ssh_connection(os.environ, os.getppid()),
                      sha256={"own": sha256(os.path.join(params["rules_dir"], params["name"] + ".json")),
                              "script": sha256(params["script"]), "unit": sha256(params["unit"])})
 

@@ -26,3 +26,27 @@ def test_root_may_change_the_firewall_only_with_cap_net_admin():
     # A container's root without NET_ADMIN (Docker's default set).
     assert not firewall_facts.net_admin("CapEff:\t00000000a80425fb\n")
     assert not firewall_facts.net_admin("Name:\tpython3\n")
+
+
+def fake_process(proc, pid, parent, environ, name="sh"):
+    folder = proc / str(pid)
+    folder.mkdir()
+    (folder / "environ").write_bytes(b"\0".join(b"%s=%s" % (k.encode(), v.encode()) for k, v in environ.items()) + b"\0")
+    (folder / "stat").write_text("%d (%s) S %d 1 1 0 -1\n" % (pid, name, parent))
+
+
+def test_ssh_connection_is_read_above_sudo_from_the_login_shell(tmp_path):
+    # python (module) <- sh <- sudo (env reset) <- bash -c (the login's, with SSH_CONNECTION) <- sshd
+    fake_process(tmp_path, 900, 800, {"PATH": "/usr/bin"})
+    fake_process(tmp_path, 800, 700, {"SUDO_USER": "deploy"}, name="sudo) S 1 (x")
+    fake_process(tmp_path, 700, 600, {"SSH_CONNECTION": "10.0.2.2 51234 10.0.2.15 22", "USER": "deploy"})
+    fake_process(tmp_path, 600, 1, {})
+    assert firewall_facts.ssh_connection({}, 900, str(tmp_path)) == "10.0.2.2 51234 10.0.2.15 22"
+    assert firewall_facts.ssh_connection({"SSH_CONNECTION": "own"}, 900, str(tmp_path)) == "own"
+
+
+def test_no_ssh_connection_above_docker_exec_or_past_an_unreadable_process(tmp_path):
+    fake_process(tmp_path, 50, 0, {"PATH": "/usr/bin"})
+    assert firewall_facts.ssh_connection({}, 50, str(tmp_path)) == ""
+    fake_process(tmp_path, 60, 70, {})
+    assert firewall_facts.ssh_connection({}, 60, str(tmp_path)) == ""
