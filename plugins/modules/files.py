@@ -43,7 +43,8 @@ options:
       - Files to write, in order, each with C(path) and C(content), and
         optionally C(owner) and C(group) (root by default), C(mode) (default
         C(0644)), C(validate) (a command in which C(%s) is the temporary
-        file) and C(secret) (no content in the diff).
+        file), C(secret) (no content in the diff) and C(backup) (keep a copy
+        of the file it replaces, named in RV(backups)).
     type: list
     elements: dict
     default: []
@@ -78,6 +79,11 @@ done:
   type: list
   elements: str
   sample: ["/etc/shop/credentials/blue", "/etc/shop/credentials/blue/token", "/etc/shop/blue.env"]
+backups:
+  description: For each file written with C(backup) over an earlier one, the copy of that earlier one.
+  returned: always
+  type: dict
+  sample: {"/etc/systemd/system/shop-tcp.socket": "/etc/systemd/system/shop-tcp.socket.2026-12-03@08:10:02~"}
 """
 
 import grp
@@ -85,13 +91,14 @@ import os
 import pwd
 import shutil
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 
 class Files(object):
     def __init__(self, module):
-        self.module, self.done, self.diffs = module, [], []
+        self.module, self.done, self.diffs, self.backups = module, [], [], {}
 
     def act(self, path, action):
         self.done.append(path)
@@ -161,9 +168,10 @@ class Files(object):
         if before == content:
             self.act(path, lambda: (os.chown(path, *self.ids(owner, group)), os.chmod(path, mode)))
         else:
-            self.act(path, lambda: self.write(path, content, owner, group, mode, entry.get("validate")))
+            self.act(path, lambda: self.write(path, content, owner, group, mode, entry.get("validate"),
+                                              entry.get("backup") and before is not None))
 
-    def write(self, path, content, owner, group, mode, validate):
+    def write(self, path, content, owner, group, mode, validate, backup=False):
         handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".asgi-")
         try:
             with os.fdopen(handle, "w") as out:
@@ -175,6 +183,9 @@ class Files(object):
                 if rc != 0:
                     self.module.fail_json(msg="%s failed its check (%s): %s" % (path, validate, (err or out).strip()),
                                           done=self.done)
+            if backup:
+                self.backups[path] = "%s.%s~" % (path, time.strftime("%Y-%m-%d@%H:%M:%S"))
+                shutil.copy2(path, self.backups[path])
             os.rename(temporary, path)
         finally:
             if os.path.lexists(temporary):
@@ -197,7 +208,7 @@ def main():
         files.folder(entry)
     for entry in module.params["files"]:
         files.file(entry)
-    result = dict(changed=bool(files.done), done=files.done)
+    result = dict(changed=bool(files.done), done=files.done, backups=files.backups)
     if module._diff:
         result["diff"] = files.diffs
     module.exit_json(**result)

@@ -103,3 +103,13 @@ def test_the_diff_shows_content_but_not_a_secret_one(tmp_path):
     diff.file({"path": str(tmp_path / "env"), "content": "TOKEN=s3cret\n", "secret": True})
     assert diff.diffs[0]["after"] == "[Unit]\n"
     assert "s3cret" not in repr(diff.diffs[1])
+
+
+def test_a_backup_keeps_the_file_replaced_and_only_when_there_was_one(tmp_path):
+    path = tmp_path / "shop-tcp.socket"
+    kept = files.Files(Module())
+    kept.file({"path": str(path), "content": "new\n", "backup": True})
+    assert kept.backups == {}
+    path.write_text("old\n")
+    kept.file({"path": str(path), "content": "new\n", "backup": True})
+    assert path.read_text() == "new\n" and open(kept.backups[str(path)]).read() == "old\n"
