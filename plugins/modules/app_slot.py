@@ -453,10 +453,11 @@ class SlotMove(object):
             self.stop(live, drain_first=not params["stop_first"])
         problem = self.set_workers(slot, params["workers"], "grew")
         remove(slot["workers_file"])
-        warnings = ["%s serves with fewer workers than planned: %s" % (slot["name"], problem)] if problem else []
+        if problem:
+            self.module.warn("%s serves with fewer workers than planned: %s" % (slot["name"], problem))
         if params["previous_dir"] and params["previous_dir"] != params["release_dir"]:
             link(params["previous_dir"], self.layout["previous"])
-        self.module.exit_json(changed=True, waited=waited, held_at=0.0, steps=self.host.steps, warnings=warnings,
+        self.module.exit_json(changed=True, waited=waited, held_at=0.0, steps=self.host.steps,
                               workers=self.workers())
 
     def undone(self):
