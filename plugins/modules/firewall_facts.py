@@ -13,8 +13,8 @@ description:
   - What the firewall role needs to know before it writes anything - the
     flows every other deploy on the host keeps there (their files in
     O(rules_dir)), the sha256 of this deploy's flows file, of the nftables
-    script and of the unit that loads it, whether the table is loaded in
-    the kernel, and whether C(nft) is installed.
+    script and of the unit that loads it, whether the table in the kernel
+    is the one the script makes, and whether C(nft) is installed.
   - Whether root may change the firewall at all (CAP_NET_ADMIN).
   - Where this run's SSH connection comes from (C(SSH_CONNECTION)). sudo and
     su do not pass it on, so it is read from the nearest process above the
@@ -71,7 +71,11 @@ sha256:
   returned: always
   type: dict
 loaded:
-  description: Whether the table is loaded in the kernel.
+  description:
+    - Whether the table is loaded in the kernel as the script makes it - a
+      rule added or deleted by hand makes it false. The script's table is made
+      in a scratch network namespace to compare (C(unshare --net)); where the
+      host allows none, whether the table is loaded at all.
   returned: always
   type: bool
 enabled:
@@ -101,6 +105,7 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.asgi.deploy.plugins.module_utils.connection import ssh_connection
 
 
 def sha256(path):
@@ -119,25 +124,21 @@ def net_admin(status_text):
     return False
 
 
-def ssh_connection(environ, pid, proc="/proc"):
-    """SSH_CONNECTION from environ, else from the environment of the nearest
-    ancestor of pid that has it; empty when none has."""
-    if environ.get("SSH_CONNECTION"):
-        return environ["SSH_CONNECTION"]
-    while pid > 1:
-        try:
-            with open(os.path.join(proc, str(pid), "environ"), "rb") as handle:
-                variables = handle.read().split(b"\0")
-            with open(os.path.join(proc, str(pid), "stat")) as handle:
-                # The parent's pid follows the state, after the command's name in parentheses.
-                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            return ""
-        for variable in variables:
-            if variable.startswith(b"SSH_CONNECTION="):
-                return variable.split(b"=", 1)[1].decode("utf-8", "replace")
-        pid = parent
-    return ""
+def in_force(module, nft, script, table):
+    """Whether the kernel holds the table as the script makes it, listed
+    without counters; the script's is made in a scratch network namespace,
+    and where none can be, the table being there is taken for it."""
+    if not nft:
+        return False
+    rc, live, _err = module.run_command([nft, "-s", "list", "table", "inet", table])
+    if rc != 0:
+        return False
+    unshare = module.get_bin_path("unshare")
+    if not unshare or not os.path.exists(script):
+        return True
+    rc, made, _err = module.run_command(
+        [unshare, "--net", "sh", "-c", '"$1" -f "$2" && "$1" -s list table inet "$3"', "sh", nft, script, table])
+    return rc != 0 or made == live
 
 
 def other_flows(rules_dir, name):
@@ -166,7 +167,7 @@ def main():
     )
     params = module.params
     nft = module.get_bin_path("nft")
-    loaded = bool(nft) and module.run_command([nft, "list", "table", "inet", params["table"]])[0] == 0
+    loaded = in_force(module, nft, params["script"], params["table"])
     systemctl = module.get_bin_path("systemctl", required=True)
     enabled = module.run_command([systemctl, "is-enabled", os.path.basename(params["unit"])])[1].strip() == "enabled"
     with open("/proc/self/status") as handle:

@@ -28,25 +28,34 @@ def test_root_may_change_the_firewall_only_with_cap_net_admin():
     assert not firewall_facts.net_admin("Name:\tpython3\n")
 
 
-def fake_process(proc, pid, parent, environ, name="sh"):
-    folder = proc / str(pid)
-    folder.mkdir()
-    (folder / "environ").write_bytes(b"\0".join(b"%s=%s" % (k.encode(), v.encode()) for k, v in environ.items()) + b"\0")
-    (folder / "stat").write_text("%d (%s) S %d 1 1 0 -1\n" % (pid, name, parent))
+class Nft:
+    """run_command as nft and unshare would answer: the live table, and the
+    one the script makes in a scratch namespace (None: no namespace allowed)."""
+
+    def __init__(self, live, made, unshare=True):
+        self.live, self.made, self.unshare = live, made, unshare
+
+    def get_bin_path(self, name):
+        return "/usr/bin/unshare" if name == "unshare" and self.unshare else None
+
+    def run_command(self, argv):
+        if argv[0].endswith("unshare"):
+            return (1, "", "Operation not permitted") if self.made is None else (0, self.made, "")
+        return (1, "", "No such file or directory") if self.live is None else (0, self.live, "")
 
 
-def test_ssh_connection_is_read_above_sudo_from_the_login_shell(tmp_path):
-    # python (module) <- sh <- sudo (env reset) <- bash -c (the login's, with SSH_CONNECTION) <- sshd
-    fake_process(tmp_path, 900, 800, {"PATH": "/usr/bin"})
-    fake_process(tmp_path, 800, 700, {"SUDO_USER": "deploy"}, name="sudo) S 1 (x")
-    fake_process(tmp_path, 700, 600, {"SSH_CONNECTION": "10.0.2.2 51234 10.0.2.15 22", "USER": "deploy"})
-    fake_process(tmp_path, 600, 1, {})
-    assert firewall_facts.ssh_connection({}, 900, str(tmp_path)) == "10.0.2.2 51234 10.0.2.15 22"
-    assert firewall_facts.ssh_connection({"SSH_CONNECTION": "own"}, 900, str(tmp_path)) == "own"
+def test_the_table_counts_as_loaded_only_as_the_script_makes_it(tmp_path):
+    script = tmp_path / "firewall.nft"
+    script.write_text("table inet asgi_deploy {}\n")
+    table = "table inet asgi_deploy {\n\tchain input {\n\t\ttcp dport 443 accept\n\t}\n}\n"
+    added = table.replace("443 accept\n", "443 accept\n\t\ttcp dport 9999 accept\n")
 
+    def loaded(live, made, unshare=True):
+        return firewall_facts.in_force(Nft(live, made, unshare), "/usr/sbin/nft", str(script), "asgi_deploy")
 
-def test_no_ssh_connection_above_docker_exec_or_past_an_unreadable_process(tmp_path):
-    fake_process(tmp_path, 50, 0, {"PATH": "/usr/bin"})
-    assert firewall_facts.ssh_connection({}, 50, str(tmp_path)) == ""
-    fake_process(tmp_path, 60, 70, {})
-    assert firewall_facts.ssh_connection({}, 60, str(tmp_path)) == ""
+    assert loaded(table, table)
+    assert not loaded(added, table)
+    assert not loaded(None, table)
+    # No scratch namespace allowed, or no unshare: a loaded table is taken for the script's.
+    assert loaded(added, None) and loaded(added, table, unshare=False)
+    assert not firewall_facts.in_force(Nft(table, table), None, str(script), "asgi_deploy")
