@@ -630,11 +630,13 @@ def report_deploy(data):
             "| tasks run × one round trip + start-up, s | %s |" % " | ".join(
                 "%.1f" % (recap[k]["ok"] * c["round_trip"] + c["start_up"]) for k in columns)]
     noop, new = c["columns"]["no-op re-run"]["median"], c["columns"]["new release"]["median"]
+    # The app's own start: the preflight play (import, the health answer, the stable period).
+    start = sum(sec for play, sec in c["first"]["new release"]["plays"] if play.startswith("Start the new release"))
     out += ["", "| goal | measured | met | tasks the goal holds at one round trip each |", "|---|---|---|---|",
-            "| no-op re-run ≤ 8 s | %.1f s | %s | %d |" % (
-                noop, met(noop <= 8), (8 - c["start_up"]) / c["round_trip"]),
-            "| new release ≤ 20 s | %.1f s | %s | %d, less the waits (the health check's stable period, the drain) |"
-            % (new, met(new <= 20), (20 - c["start_up"]) / c["round_trip"]), "",
+            "| no-op re-run ≤ 5 s | %.1f s | %s | %d |" % (
+                noop, met(noop <= 5), (5 - c["start_up"]) / c["round_trip"]),
+            "| new release ≤ 12 s + the app's start (the preflight play, %.1f s) | %.1f s | %s | %d |"
+            % (start, new, met(new <= 12 + start), (12 - c["start_up"]) / c["round_trip"]), "",
             "Seconds per play (first run of each):", "",
             "| play | %s |" % " | ".join(columns), "|---|---|---|---|"]
     names = []

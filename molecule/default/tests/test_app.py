@@ -391,6 +391,39 @@ def test_packages_changed_by_hand_are_shown_and_put_back_by_the_next_deploy(host
     assert "as recorded" in status_lines(shown)[2], status_lines(shown)
 
 
+def test_a_run_with_nothing_to_do_stops_after_one_check_and_notices_changes_by_hand(host):
+    """A re-run with the same settings, source and collection: one call per
+    host finds it as the last run left it, and every later play leaves it
+    out. A service unit, an environment file, the Caddy site and an nftables
+    rule changed by hand are each named by the next run, which puts them back."""
+    same = deploy()
+    assert same.returncode == 0, why(same)
+    assert "nothing to do" in same.stdout, same.stdout[-3000:]
+    ok, changed = map(int, re.search(r"^%s\s+: ok=(\d+)\s+changed=(\d+)" % host.backend.get_hostname(),
+                                     same.stdout, re.M).groups())
+    # The digest, the check, two decisions and the message.
+    assert (ok, changed) == (5, 0), same.stdout[-3000:]
+
+    service, env, site = live_unit(host, APP, "service"), env_file(host, APP), "/etc/caddy/sites.d/%s.caddy" % APP
+    service = "/etc/systemd/system/" + service
+    table = "nft -s list table inet asgi_deploy"
+    site_before, table_before = host.file(site).content_string, host.check_output(table)
+    host.run_expect([0], "echo '# by hand' >> %s && echo BY_HAND=1 >> %s && echo '# by hand' >> %s && "
+                         "nft add rule inet asgi_deploy input tcp dport 9 accept" % (service, env, site))
+    fixed = deploy()
+    assert fixed.returncode == 0, why(fixed)
+    for line in ("changed: " + service, "changed: " + env, "changed: " + site,
+                 "the nftables table inet asgi_deploy changed"):
+        assert line in fixed.stdout, (line, fixed.stdout[-3000:])
+    serving_unit = "/etc/systemd/system/" + live_unit(host, APP, "service")
+    assert "by hand" not in host.file(serving_unit).content_string
+    assert "BY_HAND" not in host.file(env_file(host, APP)).content_string
+    assert host.file(site).content_string == site_before
+    assert host.check_output(table) == table_before
+    again = deploy()
+    assert again.returncode == 0 and "nothing to do" in again.stdout, why(again)
+
+
 def test_check_mode_predicts_the_changes_and_makes_none(host, tmp_path):
     """--check --diff: nothing predicted on a host that is up to date; a new
     release with a changed environment value predicted (the build and the
