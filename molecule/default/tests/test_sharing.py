@@ -11,6 +11,7 @@ SITES = "/etc/caddy/sites.d/%s.caddy"
 NOTES = {"app_name": "notes", "caddy_sites": [{"domains": ["notes.localhost"], "tls": "internal"}],
          "firewall_rules": [{"port": 9100, "from": ["192.0.2.10"], "comment": "metrics"}]}
 FIREWALL = "/etc/asgi-deploy/firewall.d/%s.json"
+RECORD = "/var/lib/asgi-deploy/_runs/%s.json"
 NOTES_RULE = 'ip saddr 192.0.2.10 tcp dport 9100 accept comment "notes: metrics"'
 
 LOAD = ("--cacert", CADDY_ROOT_ON_HOST, "--post-every", "4", "--concurrency", "2", "--interval", "0.04",
@@ -134,6 +135,8 @@ def test_removing_an_app_leaves_the_other_serving(host, fault):
     fault.fault = "the second app removed under load to the first"
     fault.expected = "its units, site, files and user gone, its data kept; 0 failed requests to the first"
     example_sites = checksum(host, SITES % "example")
+    # What site.yml recorded of its last deploy, for its next run's first play.
+    assert host.file(RECORD % "notes").mode == 0o600
     loop = BackgroundLoop(host, *EXAMPLE_LOAD)
     try:
         result = deploy("playbooks/remove.yml", extra_vars={"app_name": "notes"})
@@ -150,7 +153,8 @@ def test_removing_an_app_leaves_the_other_serving(host, fault):
     assert not host.file("/opt/notes").exists and not host.file("/etc/notes").exists
     assert not host.file("/usr/local/bin/notes-run").exists
     # Its deploy history goes too, and no lock is left behind.
-    assert not host.file("/var/lib/asgi-deploy/notes").exists
+    assert not host.file("/var/lib/asgi-deploy/notes").exists and not host.file(RECORD % "notes").exists
+    assert host.file(RECORD % "example").exists
     assert not host.file("/run/notes").exists and not host.user("notes").exists and not claimed(host, "notes")
     assert host.file("/var/lib/notes/example.db").exists
     # Its firewall flows go; example's stay.
