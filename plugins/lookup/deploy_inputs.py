@@ -15,8 +15,7 @@ description:
     no double underscore, the run's extra and play variables included, and
     C(ansible_host)), the app
     source folders and packages they name (each file's name, size and
-    modification time), and whether the files a run fetches to the
-    controller are there.
+    modification time).
   - The same digest for the same inputs in every run; any change to one of
     them gives another. The playbook C(asgi.deploy.site) compares it with the record
     each host keeps of its last run (M(asgi.deploy.deploy_state)).
@@ -114,18 +113,16 @@ def setting(name, prefixes, ignore=()):
     return name.startswith(prefixes) and "__" not in name and name not in ignore
 
 
-def inputs(settings, groups, collection_digest, read=fingerprint, exists=os.path.exists):
+def inputs(settings, groups, collection_digest, read=fingerprint):
     """The digest of a run's inputs: settings is {host: {variable: value}} (the
     host '' holding the play's and the run's own variables)."""
-    sources, fetched = {}, {}
+    sources = {}
     for host, values in sorted(settings.items()):
         for name, path in (("app_src", values.get("app_src")), ("app_package", values.get("app_package"))):
             if path:
                 sources["%s %s" % (host, name)] = read(os.path.abspath(str(path)), values.get("app_src_exclude") or ())
-        if values.get("caddy_fetch_root_ca_to"):
-            fetched[host] = exists(str(values["caddy_fetch_root_ca_to"]))
     blob = json.dumps({"collection": collection_digest, "groups": groups, "settings": settings,
-                       "sources": sources, "fetched": fetched}, sort_keys=True, default=str)
+                       "sources": sources}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

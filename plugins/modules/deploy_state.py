@@ -56,7 +56,10 @@ options:
         without their counters;
       - C(probes), each C(url) (a unix socket path or C(host:port)), C(path) and
         C(status) - one GET at a check, which must answer that status;
-      - C(capacity), true - the memory and CPUs the worker sizing reads.
+      - C(capacity), true - the memory and CPUs the worker sizing reads;
+      - C(controller_files), files the run wrote on the controller (a fetched
+        certificate), which a check returns (RV(controller_files)) for the
+        controller to look for.
     type: dict
     default: {}
 extends_documentation_fragment:
@@ -101,6 +104,11 @@ recorded_at:
   description: When the record was written (UTC, ISO 8601); empty without one.
   returned: always
   type: str
+controller_files:
+  description: With O(state=checked), the record's C(controller_files), for the controller to look for.
+  returned: always
+  type: list
+  elements: str
 seen:
   description: This host's global addresses and the address its controller connects from over SSH (empty for other connections).
   returned: always
@@ -316,7 +324,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    result = dict(changed=False, drift=[], fleet={}, recorded_at="", seen=seen(module))
+    result = dict(changed=False, drift=[], fleet={}, recorded_at="", controller_files=[], seen=seen(module))
     if params["state"] != "checked" and ("/" in params["name"] or params["name"].startswith(".")):
         module.fail_json(msg="name must be a plain file name, got %r" % params["name"])
     if params["state"] == "absent":
@@ -342,7 +350,8 @@ def main():
     drift = differences(record.get("state") or {}, observe(module, watch))
     if not drift:
         drift = probe_drift(watch.get("probes") or [])
-    result.update(drift=drift, fleet=record.get("fleet") or {}, recorded_at=record.get("recorded_at", ""))
+    result.update(drift=drift, fleet=record.get("fleet") or {}, recorded_at=record.get("recorded_at", ""),
+                  controller_files=watch.get("controller_files") or [])
     module.exit_json(**result)
 
 

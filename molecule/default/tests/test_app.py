@@ -14,8 +14,9 @@ import tomllib
 
 import pytest
 import yaml
-from asgi_testlib import (CADDY_ROOT_ON_HOST, PROJECT, BackgroundLoop, MemorySampler, app_copy, app_dropping_names,
-                          booted, deploy, deploy_with_a_full_backup_disk, env_file, exposure, healthy, heavy_app,
+from asgi_testlib import (CADDY_ROOT, CADDY_ROOT_ON_HOST, PROJECT, BackgroundLoop, MemorySampler, app_copy,
+                          app_dropping_names, booted, deploy, deploy_with_a_full_backup_disk, env_file, exposure,
+                          healthy, heavy_app,
                           host_state, install_probe, live_unit, main_pid, probe, recap_changes, resize,
                           restart_container, restore_when_not_serving, row_ids, snapshot_lines, task_results,
                           wait_for, why, worker_pids)
@@ -395,7 +396,8 @@ def test_a_run_with_nothing_to_do_stops_after_one_check_and_notices_changes_by_h
     """A re-run with the same settings, source and collection: one call per
     host finds it as the last run left it, and every later play leaves it
     out. A service unit, an environment file, the Caddy site and an nftables
-    rule changed by hand are each named by the next run, which puts them back."""
+    rule changed by hand, and Caddy's root certificate gone from the
+    controller, are each named by the next run, which puts them back."""
     same = deploy()
     assert same.returncode == 0, why(same)
     assert "nothing to do" in same.stdout, same.stdout[-3000:]
@@ -410,16 +412,18 @@ def test_a_run_with_nothing_to_do_stops_after_one_check_and_notices_changes_by_h
     site_before, table_before = host.file(site).content_string, host.check_output(table)
     host.run_expect([0], "echo '# by hand' >> %s && echo BY_HAND=1 >> %s && echo '# by hand' >> %s && "
                          "nft add rule inet asgi_deploy input tcp dport 9 accept" % (service, env, site))
+    os.unlink(CADDY_ROOT)
     fixed = deploy()
     assert fixed.returncode == 0, why(fixed)
     for line in ("changed: " + service, "changed: " + env, "changed: " + site,
-                 "the nftables table inet asgi_deploy changed"):
+                 "the nftables table inet asgi_deploy changed", "gone from the controller: " + CADDY_ROOT):
         assert line in fixed.stdout, (line, fixed.stdout[-3000:])
     serving_unit = "/etc/systemd/system/" + live_unit(host, APP, "service")
     assert "by hand" not in host.file(serving_unit).content_string
     assert "BY_HAND" not in host.file(env_file(host, APP)).content_string
     assert host.file(site).content_string == site_before
     assert host.check_output(table) == table_before
+    assert os.path.exists(CADDY_ROOT)
     again = deploy()
     assert again.returncode == 0 and "nothing to do" in again.stdout, why(again)
 
