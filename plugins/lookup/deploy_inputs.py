@@ -56,13 +56,13 @@ _raw:
   elements: str
 """
 
-import fnmatch
 import hashlib
 import json
 import os
 
 from ansible.errors import AnsibleError
 from ansible.plugins.lookup import LookupBase
+from ansible_collections.asgi.deploy.plugins.module_utils.source import source_entries
 
 COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # What of the collection decides a run; its tests and docs do not.
@@ -86,25 +86,24 @@ def tree(root, parts=PARTS):
 
 
 def fingerprint(path, exclude=()):
-    """Names, sizes and modification times of a file or of every file under a
-    folder (but those matching exclude); FileNotFoundError when it is not there."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(path)
+    """Names, sizes and modification times of a file or of what a source
+    folder holds (source_entries: but what exclude leaves out);
+    FileNotFoundError when it is not there."""
     if not os.path.isdir(path):
         info = os.stat(path)
         return [[os.path.basename(path), info.st_size, info.st_mtime_ns]]
     found = []
-    for folder, folders, names in os.walk(path):
-        folders[:] = sorted(name for name in folders if not any(fnmatch.fnmatch(name, p) for p in exclude))
-        for name in sorted(names):
-            if any(fnmatch.fnmatch(name, p) for p in exclude):
-                continue
-            full = os.path.join(folder, name)
-            try:
-                info = os.stat(full)
-            except OSError:
-                continue
-            found.append([os.path.relpath(full, path), info.st_size, info.st_mtime_ns])
+    for entry in source_entries(path, exclude):
+        full = os.path.join(path, entry)
+        # A folder counts by what it holds.
+        if os.path.isdir(full) and not os.path.islink(full):
+            continue
+        try:
+            info = os.stat(full)
+        except OSError:
+            # A link to nothing, or a file gone since the listing.
+            continue
+        found.append([entry, info.st_size, info.st_mtime_ns])
     return found
 
 

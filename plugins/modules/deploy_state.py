@@ -20,8 +20,8 @@ description:
     what differs, and is empty when the host is still what that run left. A
     run learns in one round trip per host that it has nothing to do.
   - With O(state=absent), removes the record of O(name) (the app is gone).
-  - All return the host's own addresses and the address its controller
-    connects from (RV(seen)); a run's fleet is what every host saw.
+  - A check also returns the host's own addresses and the address its
+    controller connects from (RV(seen)); a run's fleet is what every host saw.
 author:
   - asgi.deploy contributors (@asgi-deploy)
 options:
@@ -110,7 +110,9 @@ controller_files:
   type: list
   elements: str
 seen:
-  description: This host's global addresses and the address its controller connects from over SSH (empty for other connections).
+  description:
+    - With O(state=checked), this host's global addresses and the address its
+      controller connects from over SSH (empty for other connections); empty otherwise.
   returned: always
   type: dict
   sample: {"addresses": ["10.0.0.5"], "controller": "10.0.0.1"}
@@ -294,10 +296,12 @@ def seen(module):
 def write_record(module, folder, name, record):
     """Writes the record unless it says what the one there says; True when it differs."""
     path = os.path.join(folder, name + ".json")
-    before = read_records(folder)
-    same = [r for r in before if r.get("name") == name
-            and dict(r, recorded_at="") == dict(record, recorded_at="")]
-    if same:
+    try:
+        with open(path) as handle:
+            before = json.load(handle)
+    except (OSError, ValueError):
+        before = None
+    if isinstance(before, dict) and dict(before, recorded_at="") == dict(record, recorded_at=""):
         return False
     if not module.check_mode:
         os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -324,7 +328,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    result = dict(changed=False, drift=[], fleet={}, recorded_at="", controller_files=[], seen=seen(module))
+    result = dict(changed=False, drift=[], fleet={}, recorded_at="", controller_files=[], seen={})
     if params["state"] != "checked" and ("/" in params["name"] or params["name"].startswith(".")):
         module.fail_json(msg="name must be a plain file name, got %r" % params["name"])
     if params["state"] == "absent":
@@ -341,6 +345,7 @@ def main():
                       fleet=record["fleet"], recorded_at=record["recorded_at"])
         module.exit_json(**result)
 
+    result["seen"] = seen(module)
     matching = [r for r in read_records(params["path"]) if r.get("inputs") == params["inputs"]]
     if not matching:
         result["drift"] = ["no record of a run with these settings, source and collection here"]

@@ -80,7 +80,6 @@ files:
   sample: 14
 """
 
-import fnmatch
 import gzip
 import hashlib
 import io
@@ -90,23 +89,7 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-
-
-def source_entries(src, exclude):
-    """Sorted relative paths under src, leaving out excluded components."""
-    entries = []
-    for dirpath, dirnames, filenames in os.walk(src):
-        dirnames[:] = sorted(d for d in dirnames
-                             if not any(fnmatch.fnmatch(d, p) for p in exclude))
-        rel_dir = os.path.relpath(dirpath, src)
-        for name in sorted(filenames + [d for d in dirnames
-                                        if os.path.islink(os.path.join(dirpath, d))]):
-            if any(fnmatch.fnmatch(name, p) for p in exclude):
-                continue
-            entries.append(os.path.normpath(os.path.join(rel_dir, name)))
-        if rel_dir != ".":
-            entries.append(rel_dir)
-    return sorted(set(entries))
+from ansible_collections.asgi.deploy.plugins.module_utils.source import source_entries
 
 
 def build_archive(src, entries):
