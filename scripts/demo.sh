@@ -70,6 +70,11 @@ all:
 $(if [ "${ASGI_DEMO_DB:-}" = 1 ]; then cat <<DB
     db: {hosts: {$name: }}
 DB
+else cat <<DB
+    # No database host: an empty group, which the playbooks' "db" matches
+    # without a warning.
+    db: {}
+DB
 fi)
   vars:
 $(if [ "${ASGI_DEMO_DB:-}" = 1 ]; then cat <<DB
