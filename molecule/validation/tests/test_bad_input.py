@@ -1,6 +1,7 @@
 """Each bad input fails site.yml with a message naming the variable and what
 it allows, before anything on the host changes, while the app that converge
 deployed keeps answering. Prints a summary table."""
+import atexit
 import os
 import shutil
 import tempfile
@@ -10,9 +11,14 @@ import pytest
 from asgi_testlib import CADDY_ROOT_ON_HOST, PROJECT, deploy, healthy, install_probe, probe
 
 
+# The changed fixture projects: made when the cases are collected, removed when the run ends.
+COPIES = tempfile.mkdtemp(prefix="asgi-validation-")
+atexit.register(shutil.rmtree, COPIES, True)
+
+
 def project_copy(name, old, new, path="pyproject.toml"):
     """A fixture project of tests/apps with one file changed, as a user's mistake would leave it."""
-    dest = os.path.join(tempfile.mkdtemp(prefix="asgi-validation-"), name)
+    dest = os.path.join(tempfile.mkdtemp(dir=COPIES), name)
     shutil.copytree(os.path.join(PROJECT, "tests", "apps", name), dest)
     target = os.path.join(dest, path)
     with open(target) as handle:
