@@ -60,8 +60,8 @@ def log(message):
     print("[%s] %s" % (time.strftime("%H:%M:%S"), message), flush=True)
 
 
-def run(argv, check=True, timeout=1800, **kwargs):
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=ENV, check=False, **kwargs)
+def run(argv, check=True, timeout=1800, env=None, **kwargs):
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env or ENV, check=False, **kwargs)
     if check and result.returncode != 0:
         raise SystemExit("failed: %s\n%s%s" % (shlex.join(argv), result.stdout[-3000:], result.stderr[-3000:]))
     return result
@@ -140,12 +140,12 @@ def inventory(path, name, address):
         handle.write("\n".join(lines) + "\n")
 
 
-def deploy(inventory_path, extra=None, playbook=None):
+def deploy(inventory_path, extra=None, playbook=None, env=None):
     argv = ["ansible-playbook", "-i", inventory_path, playbook or os.path.join(PROJECT, "site.yml")]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(extra or {}, handle)
     start = time.monotonic()
-    result = run(argv + ["-e", "@" + handle.name], check=False, cwd=PROJECT)
+    result = run(argv + ["-e", "@" + handle.name], check=False, cwd=PROJECT, env=env)
     took = time.monotonic() - start
     os.unlink(handle.name)
     if result.returncode != 0:
@@ -187,45 +187,62 @@ def serving_unit(host):
 ROUND_TRIPS = 20
 
 
-def round_trip(inventory_path, tmp):
+def round_trip(inventory_path, tmp, env=None):
     """Seconds of one task that runs a module on the host: the floor of any task over this SSH connection."""
     path = os.path.join(tmp, "round-trips.yml")
     with open(path, "w") as handle:
         handle.write("- name: Round trips\n  hosts: app\n  gather_facts: false\n  tasks:\n" + "".join(
             "    - name: Round trip %d\n      ansible.builtin.command: /bin/true\n      changed_when: false\n" % n
             for n in range(ROUND_TRIPS)))
-    samples = [deploy(inventory_path, playbook=path)["seconds"] for _attempt in range(2)]
+    samples = [deploy(inventory_path, playbook=path, env=env)["seconds"] for _attempt in range(2)]
     # Less the playbook's start-up: the same playbook with one task.
     with open(path, "w") as handle:
         handle.write("- name: Round trips\n  hosts: app\n  gather_facts: false\n  tasks:\n"
                      "    - name: Round trip\n      ansible.builtin.command: /bin/true\n      changed_when: false\n")
-    base = min(deploy(inventory_path, playbook=path)["seconds"] for _attempt in range(2))
+    base = min(deploy(inventory_path, playbook=path, env=env)["seconds"] for _attempt in range(2))
     return (min(samples) - base) / (ROUND_TRIPS - 1), base
 
 
-def deploy_cost(runs, workdir, tmp):
-    """Deploy timings of one host over SSH: a fresh host, a no-op re-run, a new release."""
+def deploy_cost(runs, workdir, tmp, env=None, packages=()):
+    """Deploy timings of one host over SSH: a fresh host (with packages installed first), a no-op re-run, a new
+    release; each with env as Ansible's environment."""
     columns = {"first deploy": [], "no-op re-run": [], "new release": []}
     first, path = {}, os.path.join(workdir, "inventory.yml")
     new_release = os.path.join(tmp, "app-new")
     run(["cp", "-r", os.path.join(PROJECT, "examples", "app"), new_release])
     for attempt in range(runs):
         inventory(path, HOST, start_host(HOST))
-        log("deploy cost, run %d" % (attempt + 1))
+        if packages:
+            apt_install(HOST, packages)
+        log("deploy cost, run %d%s" % (attempt + 1, " with Mitogen" if env else ""))
         for column, samples in columns.items():
             extra = None
             if column == "new release":
                 with open(os.path.join(new_release, "VERSION"), "w") as handle:
                     handle.write("bench-%d-%f\n" % (attempt, time.time()))
                 extra = {"app_src": new_release}
-            result = deploy(path, extra)
+            result = deploy(path, extra, env=env)
             if column == "no-op re-run" and result["recap"]["changed"]:
                 raise SystemExit("the re-run changed %d things: not idempotent" % result["recap"]["changed"])
             samples.append(result["seconds"])
             first.setdefault(column, result)
-    per_task, start_up = round_trip(path, tmp)
+    per_task, start_up = round_trip(path, tmp, env)
     return {"columns": {column: stats(values) for column, values in columns.items()}, "first": first,
             "round_trip": per_task, "start_up": start_up}
+
+
+MITOGEN = "mitogen==0.3.54"
+
+
+def mitogen_env():
+    """Ansible's environment with Mitogen's strategy (optional, #35), from a copy of the package
+    in .tmp/mitogen rather than in the project's virtualenv, which needs none of it. Mitogen checks
+    host keys itself, ignoring the inventory's ssh arguments: the bench's hosts are fresh containers."""
+    target = os.path.join(PROJECT, ".tmp", "mitogen")
+    if not os.path.isdir(os.path.join(target, "ansible_mitogen")):
+        run([os.path.join(PROJECT, ".venv", "bin", "python"), "-m", "pip", "install", "-q", "--target", target, MITOGEN])
+    return dict(ENV, PYTHONPATH=target, ANSIBLE_STRATEGY="mitogen_linear", ANSIBLE_HOST_KEY_CHECKING="false",
+                ANSIBLE_STRATEGY_PLUGINS=os.path.join(target, "ansible_mitogen", "plugins", "strategy"))
 
 
 # --- 1. serving ----------------------------------------------------------------------
@@ -648,6 +665,13 @@ def report_deploy(data):
     out += ["", "Slowest tasks (profile_tasks, first run of each):", ""]
     for k in columns:
         out.append("- %s: %s" % (k, "; ".join("%s %.1fs" % (name, sec) for name, sec in c["first"][k]["slowest"][:6])))
+    m = data.get("deploy_mitogen")
+    if m:
+        out += ["", "With Mitogen (`--mitogen`, %s, strategy `mitogen_linear`), an option a user may add, not a "
+                "requirement; both ways on hosts given python3-apt before the first deploy:" % MITOGEN, "",
+                "| strategy | first deploy | no-op re-run | new release | one round trip, s |", "|---|---|---|---|---|"]
+        for label, d in (("Ansible's default (linear)", c), ("Mitogen", m)):
+            out.append("| %s | %s | %.3f |" % (label, " | ".join(fmt(d["columns"][k]) for k in columns), d["round_trip"]))
     return out + [""]
 
 
@@ -702,6 +726,9 @@ def main():
     parser.add_argument("--cpu-n", type=int, default=50000, help="rounds of arithmetic per /cpu request")
     parser.add_argument("--restart-connections", type=int, default=16, help="load.py's connections in section 2")
     parser.add_argument("--skip-deploy", action="store_true", help="leave section 3 out (a quicker run)")
+    parser.add_argument("--mitogen", action="store_true",
+                        help="section 3 also with Mitogen's strategy (%s from PyPI), on hosts given python3-apt "
+                             "first, both ways" % MITOGEN)
     parser.add_argument("--keep", action="store_true", help="leave the container running")
     parser.add_argument("--report-only", action="store_true",
                         help="write RESULTS.md again from the last run's .tmp/bench/results.json")
@@ -719,7 +746,13 @@ def main():
             "restart_connections": args.restart_connections}
     if not args.skip_deploy:
         with tempfile.TemporaryDirectory() as tmp:
-            data["deploy"] = deploy_cost(args.runs, WORKDIR, tmp)
+            # Mitogen runs a module in place and cannot restart apt's under the
+            # interpreter that has python3-apt, as the default strategy does
+            # after installing it: both ways get it first, for a fair pair.
+            packages = ["python3-apt"] if args.mitogen else []
+            data["deploy"] = deploy_cost(args.runs, WORKDIR, tmp, packages=packages)
+            if args.mitogen:
+                data["deploy_mitogen"] = deploy_cost(args.runs, WORKDIR, tmp, env=mitogen_env(), packages=packages)
 
     path = os.path.join(WORKDIR, "inventory.yml")
     inventory(path, HOST, start_host(HOST))
