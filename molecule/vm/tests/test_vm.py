@@ -129,10 +129,10 @@ def test_real_reboot_comes_back_without_ansible(host):
         read = ad_hoc("-m", "ansible.builtin.command", "-a", "cat /proc/sys/kernel/random/boot_id", timeout=60)
         return read is not None and read.returncode == 0 and boot_id not in read.stdout
 
-    # Generous: under software emulation on a busy machine a boot has taken
-    # minutes; the verdict is that it comes back, not how fast. HTTPS is up
-    # to systemd alone.
-    assert wait_for(booted_again, 1200, interval=5)
+    # Generous: under software emulation a boot has taken 127 s alone and
+    # 942 s beside the default scenario (2026-12-03); the verdict is that it
+    # comes back, not how fast. HTTPS is up to systemd alone.
+    assert wait_for(booted_again, 1800, interval=5)
     ssh_back = time.monotonic() - start
     assert wait_for(answers, 600, interval=2)
     print("reboot: SSH back after %.1fs, HTTPS 200 after %.1fs" % (ssh_back, time.monotonic() - start))
