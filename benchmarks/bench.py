@@ -214,7 +214,7 @@ def deploy_cost(runs, workdir, tmp, env=None, packages=()):
         inventory(path, HOST, start_host(HOST))
         if packages:
             apt_install(HOST, packages)
-        log("deploy cost, run %d%s" % (attempt + 1, " with Mitogen" if env else ""))
+        log("deploy cost, run %d, strategy %s" % (attempt + 1, (env or ENV).get("ANSIBLE_STRATEGY", "linear")))
         for column, samples in columns.items():
             extra = None
             if column == "new release":
