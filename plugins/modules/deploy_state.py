@@ -111,8 +111,10 @@ controller_files:
   elements: str
 seen:
   description:
-    - With O(state=checked), this host's global addresses and the address its
-      controller connects from over SSH (empty for other connections); empty otherwise.
+    - With O(state=checked), this host's global addresses, without loopback and
+      link-local ones (what a firewall and PostgreSQL admit it by), and the
+      address its controller connects from over SSH (empty for other
+      connections); empty otherwise.
   returned: always
   type: dict
   sample: {"addresses": ["10.0.0.5"], "controller": "10.0.0.1"}
@@ -120,6 +122,7 @@ seen:
 
 import glob
 import hashlib
+import ipaddress
 import json
 import os
 import socket
@@ -275,17 +278,23 @@ def read_records(folder):
 
 
 def addresses(module):
-    """The host's global addresses, as `ip` lists them (its name's otherwise)."""
+    """The host's own addresses, as `ip` lists those of global scope (its
+    name's otherwise), without loopback and link-local ones: where its
+    connections to the other hosts come from."""
+    found = []
     ip = module.get_bin_path("ip")
     if ip:
         rc, out, _err = module.run_command([ip, "-o", "addr", "show", "scope", "global"])
         if rc == 0:
-            return sorted(set(fields[3].split("/")[0] for fields in (line.split() for line in out.splitlines())
-                              if len(fields) > 3 and fields[2] in ("inet", "inet6")))
-    try:
-        return sorted(set(socket.gethostbyname_ex(socket.gethostname())[2]))
-    except OSError:
-        return []
+            found = [fields[3].split("/")[0] for fields in (line.split() for line in out.splitlines())
+                     if len(fields) > 3 and fields[2] in ("inet", "inet6")]
+    if not found:
+        try:
+            found = socket.gethostbyname_ex(socket.gethostname())[2]
+        except OSError:
+            found = []
+    return sorted(set(address for address in found if not ipaddress.ip_address(address).is_loopback
+                      and not ipaddress.ip_address(address).is_link_local))
 
 
 def seen(module):

@@ -83,3 +83,32 @@ def test_a_record_is_root_only_and_written_again_only_when_it_says_something_els
     assert deploy_state.write_record(Module(), folder, "shop", dict(record, inputs="i2"))
     (tmp_path / "runs" / "torn.json").write_text('{"name": "bl')
     assert [r["inputs"] for r in deploy_state.read_records(folder)] == ["i2"]
+
+
+class IpModule:
+    """`ip -o addr show scope global` as the module runs it, or no `ip`."""
+
+    def __init__(self, out=None):
+        self.out = out
+
+    def get_bin_path(self, name):
+        return "/usr/sbin/ip" if self.out is not None else None
+
+    def run_command(self, argv):
+        assert argv == ["/usr/sbin/ip", "-o", "addr", "show", "scope", "global"]
+        return 0, self.out, ""
+
+
+def test_the_addresses_a_host_connects_from_are_its_global_ones_each_once():
+    out = ("2: eth0    inet 172.18.0.3/16 brd 172.18.255.255 scope global eth0\\       valid_lft forever\n"
+           "2: eth0    inet6 2001:db8::3/64 scope global \\       valid_lft forever\n"
+           "3: eth1    inet 10.0.0.5/24 brd 10.0.0.255 scope global eth1\\       valid_lft forever\n"
+           "3: eth1    inet 10.0.0.5/24 scope global secondary eth1\\       valid_lft forever\n")
+    assert deploy_state.addresses(IpModule(out)) == ["10.0.0.5", "172.18.0.3", "2001:db8::3"]
+
+
+def test_without_ip_the_host_names_address_counts_but_never_loopback(monkeypatch):
+    monkeypatch.setattr(deploy_state.socket, "gethostbyname_ex", lambda name: (name, [], ["127.0.1.1", "192.0.2.7"]))
+    assert deploy_state.addresses(IpModule()) == ["192.0.2.7"]
+    monkeypatch.setattr(deploy_state.socket, "gethostbyname_ex", lambda name: (name, [], ["127.0.1.1"]))
+    assert deploy_state.addresses(IpModule("")) == []
