@@ -123,7 +123,7 @@ slots:
       type: list
       elements: str
     release_dirs:
-      description: Every folder under the releases folder, finished or not.
+      description: Every folder under the releases folder, finished or not, newest first.
       type: list
       elements: str
     credentials:
@@ -218,14 +218,18 @@ def read_holds(layout):
     return holds
 
 
-def finished_releases(releases):
-    """Release ids whose build finished, newest first."""
+def release_dirs(releases):
+    """Every folder under the releases folder, newest first."""
     try:
-        names = os.listdir(releases)
+        names = [name for name in os.listdir(releases) if os.path.isdir(os.path.join(releases, name))]
     except OSError:
         return []
-    done = [name for name in names if os.path.exists(os.path.join(releases, name, COMPLETE))]
-    return sorted(done, key=lambda name: os.path.getmtime(os.path.join(releases, name)), reverse=True)
+    return sorted(names, key=lambda name: os.path.getmtime(os.path.join(releases, name)), reverse=True)
+
+
+def finished_releases(releases):
+    """Release ids whose build finished, newest first."""
+    return [name for name in release_dirs(releases) if os.path.exists(os.path.join(releases, name, COMPLETE))]
 
 
 def managed_files(layout):
@@ -307,7 +311,7 @@ def main():
     slots.update({"current": release_of(layout["current"]), "previous": release_of(layout["previous"]),
                   "live_workers": len(worker_pids(pid)) if pid else 0,
                   "releases": finished_releases(layout["releases"]),
-                  "release_dirs": sorted(os.listdir(layout["releases"])) if os.path.isdir(layout["releases"]) else [],
+                  "release_dirs": release_dirs(layout["releases"]),
                   "credentials": dict((slot, sorted(os.listdir(layout["slots"][slot]["credentials"])))
                                       for slot in SLOTS if os.path.isdir(layout["slots"][slot]["credentials"])),
                   "drift": release_changes(module.run_command, module.params["uv"],

@@ -524,3 +524,19 @@ def test_fleet_reboot_database_last(host, apps, db, fault):
           % (booted_at, db_at, serving_at))
     fault.observed = "apps up at %.0f s with no database, db at %.0f s, serving at %.0f s, 0 app restarts" % (
         booted_at, db_at, serving_at)
+
+
+def test_old_releases_go_and_those_a_restore_starts_stay(apps):
+    """After the scenario's dozen releases, each app host keeps the newest
+    (app_keep_releases, 5 by default), the one serving, and every release a
+    snapshot would go back to (the snapshots are on the host that migrated);
+    nothing else."""
+    restorable = set()
+    for app in apps.values():
+        for path in app.run("ls /var/backups/asgi-deploy/example/app/*/manifest.json").stdout.split():
+            restorable.add(json.loads(app.file(path).content_string)["serving"])
+    assert restorable
+    for name, app in apps.items():
+        releases = app.check_output("ls -1t /opt/example/releases").split()
+        assert restorable <= set(releases) and current(app) in releases, (name, releases, restorable)
+        assert set(releases) <= set(releases[:5]) | {current(app)} | restorable, (name, releases, restorable)

@@ -68,6 +68,11 @@ def test_held_slots_and_finished_releases(tmp_path, monkeypatch):
         os.utime(str(releases / name), (time.time() - age, time.time() - age))
     assert app_host.finished_releases(str(releases)) == ["new", "old"]
     assert app_host.finished_releases(str(tmp_path / "none")) == []
+    # Every folder, half-built ones too, newest first (the order cleanup.yml
+    # keeps the newest by); a stray file is no release.
+    (releases / "notes.txt").write_text("")
+    assert app_host.release_dirs(str(releases)) == ["new", "half", "old"]
+    assert app_host.release_dirs(str(tmp_path / "none")) == []
 
 
 def test_managed_files_are_hashed_and_missing_ones_are_null(tmp_path):
