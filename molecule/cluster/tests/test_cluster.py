@@ -467,6 +467,19 @@ def test_a_dropped_column_comes_back_from_the_database_snapshot(host, apps, db, 
     fault.observed = "full disk refused, dump unchanged; %d reads, 0 failed; restored dump identical" % summary["sent"]
 
 
+def test_a_limit_that_leaves_out_the_hosts_a_firewall_admits_is_refused(host, apps, db):
+    """--limit db: the db host's firewall admits the app hosts by addresses
+    only a run that includes them reads; rewritten without them, the app
+    would lose its database."""
+    rules = db.file("/etc/asgi-deploy/firewall.nft").sha256sum
+    result = deploy(args=["--limit", "db"])
+    assert result.returncode != 0
+    assert ("The firewall of asgi-cluster-db admits asgi-cluster-app1, asgi-cluster-app2 by their addresses, but "
+            "this run leaves them out (--limit)") in result.stdout, why(result)
+    assert db.file("/etc/asgi-deploy/firewall.nft").sha256sum == rules
+    assert flows(host, apps, db) == EXPECTED_FLOWS
+
+
 def test_database_down_at_deploy_time(host, apps, db, tmp_path, fault):
     fault.fault, fault.expected = "database unreachable at deploy", "clear failure, no host switched"
     serving = {name: current(app) for name, app in apps.items()}
