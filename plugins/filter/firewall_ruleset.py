@@ -53,6 +53,7 @@ import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.asgi.deploy.plugins.module_utils.connection import source_address
 
 PROTOCOLS = ("tcp", "udp")
 KEYS = ("port", "proto", "from", "comment")
@@ -162,9 +163,9 @@ def host_addresses(facts):
     addresses = []
     for host_facts in facts:
         for address in list(host_facts.get("all_ipv4_addresses", [])) + list(host_facts.get("all_ipv6_addresses", [])):
-            parsed = ipaddress.ip_address(address.split("%")[0])
-            if not (parsed.is_loopback or parsed.is_link_local) and str(parsed) not in addresses:
-                addresses.append(str(parsed))
+            source = source_address(address)
+            if source and source not in addresses:
+                addresses.append(source)
     return addresses
 
 

@@ -2,11 +2,20 @@
 # Copyright: (c) 2026, asgi.deploy contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The SSH connection a module was run over: the address a firewall must keep
-admitting, and the controller a run's record names."""
+admitting, and the controller a run's record names; and which of a host's
+addresses other hosts see its connections come from."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+
+
+def source_address(text):
+    """text as another host sees a connection from it (the zone of a scoped
+    IPv6 address dropped), or None for a loopback or link-local address."""
+    parsed = ipaddress.ip_address(text.split("%")[0])
+    return None if parsed.is_loopback or parsed.is_link_local else str(parsed)
 
 
 def ssh_connection(environ, pid, proc="/proc"):

@@ -122,7 +122,6 @@ seen:
 
 import glob
 import hashlib
-import ipaddress
 import json
 import os
 import socket
@@ -132,7 +131,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.asgi.deploy.plugins.module_utils.capacity import host_capacity
-from ansible_collections.asgi.deploy.plugins.module_utils.connection import ssh_connection
+from ansible_collections.asgi.deploy.plugins.module_utils.connection import source_address, ssh_connection
 from ansible_collections.asgi.deploy.plugins.module_utils.serving import ask
 
 PROBE_TIMEOUT = 5
@@ -293,8 +292,7 @@ def addresses(module):
             found = socket.gethostbyname_ex(socket.gethostname())[2]
         except OSError:
             found = []
-    return sorted(set(address for address in found if not ipaddress.ip_address(address).is_loopback
-                      and not ipaddress.ip_address(address).is_link_local))
+    return sorted(set(source for source in map(source_address, found) if source))
 
 
 def seen(module):

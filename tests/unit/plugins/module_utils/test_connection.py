@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.asgi.deploy.plugins.module_utils.connection import ssh_connection
+from ansible_collections.asgi.deploy.plugins.module_utils.connection import source_address, ssh_connection
 
 
 def fake_process(proc, pid, parent, environ, name="sh"):
@@ -26,3 +26,8 @@ def test_no_ssh_connection_above_docker_exec_or_past_an_unreadable_process(tmp_p
     assert ssh_connection({}, 50, str(tmp_path)) == ""
     fake_process(tmp_path, 60, 70, {})
     assert ssh_connection({}, 60, str(tmp_path)) == ""
+
+
+def test_a_source_address_is_neither_loopback_nor_link_local():
+    given = ("10.0.0.5", "2001:db8::3%eth0", "127.0.1.1", "::1", "fe80::1%eth0", "169.254.0.7")
+    assert [source_address(text) for text in given] == ["10.0.0.5", "2001:db8::3", None, None, None, None]
