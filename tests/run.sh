@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 export PATH="$root/.venv/bin:$PATH"
 export PY_COLORS=0 NO_COLOR=1 ANSIBLE_FORCE_COLOR=false
+# Wide enough that pytest's summary line of a failed test keeps its assertion.
+export COLUMNS=240
 export ANSIBLE_COLLECTIONS_PATH="$root/.tmp/collections"
 logs="$root/.tmp/logs"
 rm -rf "$logs" && mkdir -p "$logs"
@@ -276,6 +278,12 @@ lanes "default" "vm"
 if grep -qh '^fault-table |' "$logs"/*.log; then
   printf '\nhost | fault | expected | observed | outcome\n'
   grep -h '^fault-table |' "$logs"/*.log | cut -d'|' -f2- | sed 's/^ *//'
+fi
+
+# The failed tests by name, next to the table: CI shows only the end of the output.
+if grep -qhE '^(FAILED|ERROR) tests/' "$logs"/*.log; then
+  printf '\nfailed tests:\n'
+  grep -hE '^(FAILED|ERROR) tests/' "$logs"/*.log | cut -c1-400
 fi
 
 printf '\n%-28s %-5s %6s\n' stage result time
