@@ -74,7 +74,7 @@ import platform
 import re
 import zipfile
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urldefrag
+from urllib.parse import urljoin, urldefrag, urlsplit, urlunsplit
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import ConnectionError as UrlConnectionError
@@ -154,6 +154,15 @@ def fetch(url, ca_bundle, timeout):
         response.close()
 
 
+def without_credentials(url):
+    """url with its user and password, if any, shown as ***: a private
+    index's URL may hold a token, and messages end up in logs."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -181,10 +190,10 @@ def main():
         name, url, digest = pick_wheel(wheel_links(page, index), version, platform.machine())
         data = fetch(url, ca_bundle, timeout)
     except ValueError as exc:
-        module.fail_json(msg="uv_binary: %s (index %s)" % (exc, index))
+        module.fail_json(msg="uv_binary: %s (index %s)" % (exc, without_credentials(index)))
     except (OSError, UrlConnectionError) as exc:
-        module.fail_json(msg="uv_binary: cannot read %s: %s. Set app_pip_index_url (a mirror) "
-                             "or app_pip_ca_bundle (a proxy's CA) for this network." % (index, exc))
+        module.fail_json(msg="uv_binary: cannot read %s: %s. Set app_package_index_url (a mirror) "
+                             "or app_package_index_ca_bundle (a proxy's CA) for this network." % (without_credentials(index), exc))
     actual = hashlib.sha256(data).hexdigest()
     if actual != digest:
         module.fail_json(msg="uv_binary: %s has sha256 %s, but the index says %s; not installed"

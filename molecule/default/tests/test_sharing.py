@@ -126,7 +126,7 @@ def test_the_whole_host_is_idempotent(host, notes_v2):
     port 9) and, migrating nothing, takes no snapshot."""
     snapshots = host.run("ls /var/backups/asgi-deploy/example/app").stdout
     for extra_vars in ({}, notes_v2):
-        again = deploy(extra_vars=dict(extra_vars, app_pip_index_url="http://127.0.0.1:9/simple"))
+        again = deploy(extra_vars=dict(extra_vars, app_package_index_url="http://127.0.0.1:9/simple"))
         assert again.returncode == 0 and "changed=0" in again.stdout, why(again)
     assert host.run("ls /var/backups/asgi-deploy/example/app").stdout == snapshots != ""
 

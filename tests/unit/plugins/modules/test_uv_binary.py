@@ -119,7 +119,19 @@ def test_a_wheel_whose_hash_differs_is_not_installed(index, tmp_path, monkeypatc
 def test_an_unreachable_index_says_which_settings_help(tmp_path, monkeypatch, capsys):
     result = run_module(monkeypatch, capsys, version=VERSION, dest=str(tmp_path),
                         index_url="http://127.0.0.1:9/simple", timeout=5)
-    assert result["failed"] and "app_pip_index_url" in result["msg"] and "app_pip_ca_bundle" in result["msg"]
+    assert result["failed"] and "app_package_index_url" in result["msg"] and "app_package_index_ca_bundle" in result["msg"]
+
+
+def test_a_token_in_the_index_url_stays_out_of_the_message(tmp_path, monkeypatch, capsys):
+    result = run_module(monkeypatch, capsys, version=VERSION, dest=str(tmp_path),
+                        index_url="http://user:s3cret-token@127.0.0.1:9/simple", timeout=5)
+    assert result["failed"] and "http://***@127.0.0.1:9/simple/uv/" in result["msg"], result["msg"]
+    assert "s3cret" not in result["msg"] and "user" not in result["msg"]
+
+
+def test_without_credentials_keeps_a_plain_url():
+    assert ub.without_credentials("https://pypi.org/simple/uv/") == "https://pypi.org/simple/uv/"
+    assert ub.without_credentials("https://__token__:abc@mirror.example:8443/simple/") == "https://***@mirror.example:8443/simple/"
 
 
 def test_a_version_that_is_not_a_release_is_refused(tmp_path, monkeypatch, capsys):
