@@ -284,9 +284,9 @@ if grep -qh '^fault-table |' "$logs"/*.log; then
 fi
 
 # The failed tests by name, next to the table: CI shows only the end of the output.
-if grep -qhE '^(FAILED|ERROR) tests/' "$logs"/*.log; then
+if grep -qhE '^(FAILED|ERROR) [^ ]+::' "$logs"/*.log; then
   printf '\nfailed tests:\n'
-  grep -hE '^(FAILED|ERROR) tests/' "$logs"/*.log | cut -c1-400
+  grep -hE '^(FAILED|ERROR) [^ ]+::' "$logs"/*.log | cut -c1-400
 fi
 
 printf '\n%-28s %-5s %6s\n' stage result time
