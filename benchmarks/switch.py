@@ -71,7 +71,7 @@ def deploy(inventory_path, extra, playbook=None):
 
 def during(output):
     """(mode, serving workers, new workers) of the switch, from the deploy's -v output."""
-    mode = ("stop first" if "stops first, and the edge holds" in output
+    mode = ("stop first" if "stops first; new requests are held" in output
             else "shrink" if "serves with " in output and "of its workers while release" in output
             else "overlap")
     went = re.findall(r'"(?:blue|green) went from \d+ to (\d+) workers', output)
@@ -89,7 +89,7 @@ def event(host, inventory_path, name, extra, playbook=None):
     time.sleep(1)
     load, memory = finish(host, "switch-load"), finish(host, "switch-memory")
     mode, serving, new = during(result.stdout)
-    waited = re.findall(r"waited at the edge for ([\d.]+) s", result.stdout)
+    waited = re.findall(r"requests (?:to \S+ were )?held for ([\d.]+) s", result.stdout)
     bench.log("%s: rc %d, %s, %d failed of %d %s, worst %.2f s, peak %.0f MiB"
               % (name, result.returncode, mode, load["failed"], load["sent"], load["errors"] or "", load["max_latency"],
                  memory["anon_mb"]))
@@ -142,7 +142,7 @@ def report(results):
              "100 ms. *during*: the serving release's workers + the new one's while both run (*all*: the serving "
              "one kept them). Budget: the workers' budget and two supervisors." % written,
              "", "| host | event | deploy | switch | workers before / during / after | failed | worst | "
-                 "peak app memory / budget | held at the edge |",
+                 "peak app memory / budget | held |",
              "|---|---|---|---|---|---|---|---|---|"]
     for result in results:
         for row in result["rows"]:

@@ -40,6 +40,11 @@ _value:
     socket:
       description: The stable socket path, a symlink to the serving slot's socket.
       type: str
+    hold_socket:
+      description: >-
+        The socket the stable path links to while no slot serves (a switch that stops the serving slot first),
+        served by the transient units C(hold_unit); C(hold_target) links to the slot that takes its queue.
+      type: str
     slots:
       description: Per slot (C(blue), C(green)) its C(unit), C(socket_unit), C(service_unit), C(socket), C(env_file) and C(workers_file).
       type: dict

@@ -49,6 +49,13 @@ def app_layout(name):
         # The stable path Caddy dials: a symlink to the serving slot's socket.
         "socket": "/run/%s/%s.sock" % (name, name),
         "tmpfiles": "/etc/tmpfiles.d/asgi-%s.conf" % name,
+        # While no slot serves (a switch that stops the serving slot first),
+        # the stable path links to the hold socket: a transient unit's socket
+        # that queues new connections, unanswered, until the slot that serves
+        # next is linked at hold_target and its proxy hands them over.
+        "hold_unit": name + "-hold",
+        "hold_socket": "/run/%s/hold.sock" % name,
+        "hold_target": "/run/%s/hold-target.sock" % name,
         "run_command": "/usr/local/bin/%s-run" % name,
         "deploy_dir": "/var/lib/asgi-deploy/" + name,
         "tcp_unit": tcp,

@@ -22,8 +22,10 @@ description:
     memory, the serving slot first gives back workers (uvicorn's supervisor
     retires one per C(SIGTTOU), after its requests finish) down to
     O(serving_workers), and the new slot starts with O(start_workers). Where
-    not even that fits (O(stop_first)), the serving slot leaves the stable
-    path and stops first, and the proxy holds new requests until the switch.
+    not even that fits (O(stop_first)), the stable path links to a hold
+    socket that queues new connections unanswered, the serving slot stops,
+    and the slot that serves next (the new one, or the old one again) takes
+    the queue when it takes the stable path.
     A release that fails is stopped and the host put back as it served,
     before the module fails with the slot's last journal lines.
   - O(state=switched) renames the stable path onto O(slot)'s socket (new
@@ -76,8 +78,17 @@ options:
     description: O(live) leaves the stable path and stops before O(slot) starts (not even one worker each fits).
     type: bool
     default: false
+  socket_group:
+    description: With O(stop_first), the group that may connect to the app's sockets, for the hold socket.
+    type: str
+    default: ""
+  sandbox:
+    description: With O(stop_first), the unit properties that sandbox the proxy which hands the held connections over.
+    type: list
+    elements: str
+    default: []
   held_at:
-    description: With O(state=switched), when O(stop_first) took the stable path away (RV(held_at)); V(0) when it did not.
+    description: With O(state=switched), when O(stop_first) began to hold new requests (RV(held_at)); V(0) when it did not.
     type: float
     default: 0
   release_dir:
@@ -149,12 +160,12 @@ workers:
   type: dict
   sample: {slot: 2, live: 2}
 held_at:
-  description: When the stable path was taken away (epoch seconds), V(0) when it was not (O(state=started)).
+  description: When new requests began to wait on the hold socket (epoch seconds), V(0) when they did not (O(state=started)).
   returned: success
   type: float
   sample: 1764675600.5
 waited:
-  description: Seconds new requests waited for a release to take the stable path (O(stop_first)), else V(0).
+  description: Seconds new requests waited on the hold socket for a release to take them (O(stop_first)), else V(0).
   returned: success
   type: float
   sample: 8.4
@@ -171,6 +182,7 @@ journal:
   elements: str
 """
 
+import grp
 import os
 import time
 
@@ -180,6 +192,8 @@ from ansible_collections.asgi.deploy.plugins.module_utils.serving import (
     ask, drain, resize, wait_healthy, watch_stable, worker_pids)
 
 WORKERS_VARIABLE = "ASGI_DEPLOY_WORKERS"
+# Hands the held connections over, as the TCP front forwards its own.
+PROXY = "/lib/systemd/systemd-socket-proxyd"
 
 
 def configured_workers(environment, exec_start):
@@ -206,7 +220,10 @@ class Host(object):
         self.steps = []
 
     def systemctl(self, *args):
-        rc, out, err = self.module.run_command([self.systemctl_bin] + list(args))
+        return self.run([self.systemctl_bin] + list(args))
+
+    def run(self, argv):
+        rc, out, err = self.module.run_command(argv)
         return rc, out.strip(), err.strip()
 
     def show(self, unit, prop):
@@ -275,6 +292,27 @@ def link_target(path):
         return os.readlink(path)
     except OSError:
         return None
+
+
+def hold_command(layout, group, bound, sandbox):
+    """The systemd-run command of the hold: a transient socket on which new
+    connections queue, unanswered, and a service (started by the first of
+    them) that waits until hold_target links to a slot's socket, then hands
+    every connection to it, and leaves once none is left. After `bound`
+    seconds it gives up and the socket, triggered again, fails and drops
+    the queue, as the edge would have after its own hold. No $ or % in the
+    script: systemd would read them as its own."""
+    script = "until [ -S {target} ]; do sleep 0.1; done; exec {proxy} --exit-idle-time=1s {target}".format(
+        target=layout["hold_target"], proxy=PROXY)
+    return (["systemd-run", "--quiet", "--collect", "--unit", layout["hold_unit"],
+             "--description", "New requests to %s, held while no release serves (asgi.deploy)" % layout["name"]]
+            + ["--socket-property=%s" % prop for prop in (
+                "ListenStream=" + layout["hold_socket"], "SocketUser=root", "SocketGroup=" + group,
+                "SocketMode=0660", "RemoveOnStop=yes", "Backlog=4096",
+                "TriggerLimitIntervalSec=%ds" % (2 * bound), "TriggerLimitBurst=1")]
+            + ["--property=%s" % prop
+               for prop in ["RuntimeMaxSec=%ds" % bound, "DynamicUser=yes", "SupplementaryGroups=" + group] + sandbox]
+            + ["/bin/sh", "-c", script])
 
 
 def tmpfiles_line(layout, slot):
@@ -357,8 +395,46 @@ class SlotMove(object):
                                          if left else ""), since)
 
     def route(self, paths):
+        """Link the stable path to a slot's socket, and hand it the requests
+        held meanwhile."""
         write_file(self.layout["tmpfiles"], tmpfiles_line(self.layout, paths["name"]))
-        return link(paths["socket"], self.layout["socket"])
+        changed = link(paths["socket"], self.layout["socket"])
+        self.release_requests(paths)
+        return changed
+
+    def hold_requests(self):
+        """While no slot serves, new connections wait on the hold socket with
+        their requests: a missing stable path would fail the edge's dial, and
+        Caddy before 2.11 cannot send a request body again after a failed
+        dial (caddyserver/caddy#7546), so a POST would be lost."""
+        layout, params = self.layout, self.params
+        self.release_requests(None)
+        bound = params["graceful_timeout"] + params["health_timeout"] + params["health_stable"] + 30
+        rc, _out, err = self.host.run(hold_command(layout, params["socket_group"], bound, params["sandbox"]))
+        if rc != 0:
+            self.fail("could not start %s to hold new requests: %s" % (layout["hold_unit"], err))
+        link(layout["hold_socket"], layout["socket"])
+
+    def release_requests(self, paths):
+        """Hand the connections held on the hold socket to a slot, wait until
+        the proxy has passed every one on, and remove the hold. With no slot,
+        drop them: a hold an interrupted run left, before a new one."""
+        layout = self.layout
+        service = layout["hold_unit"] + ".service"
+        if not os.path.exists(layout["hold_socket"]):
+            return
+        since = time.monotonic()
+        if paths:
+            link(paths["socket"], layout["hold_target"])
+            # A connection that resolved the stable path just before it moved
+            # lands here; its service starts before the first look.
+            time.sleep(0.3)
+            deadline = time.monotonic() + self.params["graceful_timeout"] + 30
+            while self.host.active(service) and time.monotonic() < deadline:
+                time.sleep(0.2)
+        self.host.systemctl("stop", layout["hold_unit"] + ".socket", service)
+        remove(layout["hold_target"])
+        self.host.step("requests held meanwhile %s" % ("handed to " + paths["name"] if paths else "dropped"), since)
 
     def put_back(self):
         """The host as it served: the live slot running, on the stable path, at
@@ -393,10 +469,10 @@ class SlotMove(object):
         if live and params["stop_first"]:
             since = time.monotonic()
             held_at = time.time()
-            remove(self.layout["socket"])
+            self.hold_requests()
             left = drain(live["socket"], params["graceful_timeout"])
             self.host.systemctl("stop", live["socket_unit"], live["service_unit"])
-            self.host.step("%s left the stable path and stopped%s" % (
+            self.host.step("new requests held, %s stopped%s" % (
                 live["name"], ", %d connection(s) cut short" % left if left else ""), since)
         elif live and params["serving_workers"]:
             problem = self.set_workers(live, params["serving_workers"], "went", hold=True)
@@ -477,6 +553,8 @@ def main():
             start_workers=dict(type="int", default=0),
             serving_workers=dict(type="int", default=0),
             stop_first=dict(type="bool", default=False),
+            socket_group=dict(type="str", default=""),
+            sandbox=dict(type="list", elements="str", default=[]),
             held_at=dict(type="float", default=0),
             release_dir=dict(type="path"),
             previous_dir=dict(type="str", default=""),
@@ -496,6 +574,8 @@ def main():
             or params["serving_workers"] < 0:
         module.fail_json(msg="app_slot: workers must be at least 1, start_workers and serving_workers between 0 and "
                              "workers; got %(workers)s, %(start_workers)s, %(serving_workers)s" % params)
+    if params["state"] == "started" and params["stop_first"] and not params["socket_group"]:
+        module.fail_json(msg="app_slot: stop_first needs socket_group, the group of the hold socket")
     if module.check_mode:
         module.exit_json(changed=True, steps=["%s would be %s" % (params["slot"], params["state"])],
                          held_at=0.0, waited=0.0, workers={})

@@ -43,3 +43,21 @@ def test_files_are_written_whole_and_only_when_they_differ(tmp_path):
 def test_the_boot_entry_links_the_stable_path_to_the_slot():
     line = app_slot.tmpfiles_line(app_layout("shop"), "green").splitlines()[-1]
     assert line == "L+ /run/shop/shop.sock - - - - /run/shop/green.sock"
+
+
+def test_the_hold_queues_on_its_socket_and_hands_over_to_the_target():
+    layout = app_layout("shop")
+    command = app_slot.hold_command(layout, "asgi-web", 125, ["NoNewPrivileges=yes"])
+    assert command[:5] == ["systemd-run", "--quiet", "--collect", "--unit", "shop-hold"]
+    assert "--socket-property=ListenStream=/run/shop/hold.sock" in command
+    assert "--socket-property=SocketGroup=asgi-web" in command
+    # Given up after the bound: the service ends, and the socket fails at its next trigger.
+    assert "--property=RuntimeMaxSec=125s" in command and "--socket-property=TriggerLimitBurst=1" in command
+    assert command[-3:-1] == ["/bin/sh", "-c"]
+    script = command[-1]
+    assert script.startswith("until [ -S /run/shop/hold-target.sock ]; do sleep 0.1; done; exec ")
+    assert script.endswith(" /run/shop/hold-target.sock")
+    # systemd would expand these in a unit's command line.
+    assert "$" not in script and "%" not in script
+    # The sandbox as given, and the group to reach a slot's socket.
+    assert command.index("--property=NoNewPrivileges=yes") > command.index("--property=SupplementaryGroups=asgi-web")
