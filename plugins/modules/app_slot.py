@@ -441,6 +441,12 @@ class SlotMove(object):
         its full count; the slot stopped. Returns the slot's journal."""
         journal = self.host.journal(self.slot["service_unit"])
         live = self.live
+        # Stopped first to make room while new requests wait on the hold:
+        # the slot, which no user reached, goes before the live one starts
+        # again, so the two never run together.
+        slot_first = live is not None and link_target(self.layout["socket"]) == self.layout["hold_socket"]
+        if slot_first:
+            self.stop(self.slot, drain_first=False)
         if live:
             if not self.host.active(live["service_unit"]):
                 # It stopped first to make room: its restart reads no hold file.
@@ -451,7 +457,8 @@ class SlotMove(object):
         elif link_target(self.layout["socket"]) == self.slot["socket"]:
             remove(self.layout["socket"])
             remove(self.layout["tmpfiles"])
-        self.stop(self.slot, drain_first=live is not None)
+        if not slot_first:
+            self.stop(self.slot, drain_first=live is not None)
         if live:
             unit = live["service_unit"]
             full = configured_workers(self.host.show(unit, "Environment"), self.host.show(unit, "ExecStart"))
