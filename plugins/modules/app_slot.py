@@ -182,7 +182,6 @@ journal:
   elements: str
 """
 
-import grp
 import os
 import time
 
