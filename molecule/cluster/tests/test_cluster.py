@@ -73,8 +73,8 @@ def stored_ids(db):
 
 
 def report(what, summary):
-    print("%s: sent %s, failed %s, retried by the client %d, worst %.2fs, p99 %.3fs, releases %s"
-          % (what, summary["sent_by_method"], summary["failed_by_method"], summary["retried"],
+    print("%s: sent %s, failed %s %s, retried by the client %d, worst %.2fs, p99 %.3fs, releases %s"
+          % (what, summary["sent_by_method"], summary["failed_by_method"], summary["errors"], summary["retried"],
              summary["max_latency"] or 0, summary["p99"] or 0, summary["releases"]))
 
 
