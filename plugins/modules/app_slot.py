@@ -21,7 +21,8 @@ description:
     O(health_stable) seconds. Where two releases at full size do not fit in
     memory, the serving slot first gives back workers (uvicorn's supervisor
     retires one per C(SIGTTOU), after its requests finish) down to
-    O(serving_workers), and the new slot starts with O(start_workers). Where
+    O(serving_workers), each while new requests wait on the hold socket
+    described below, and the new slot starts with O(start_workers). Where
     not even that fits (O(stop_first)), the stable path links to a hold
     socket that queues new connections unanswered, the serving slot stops,
     and the slot that serves next (the new one, or the old one again) takes
@@ -79,11 +80,11 @@ options:
     type: bool
     default: false
   socket_group:
-    description: With O(stop_first), the group that may connect to the app's sockets, for the hold socket.
+    description: With O(stop_first) or O(serving_workers), the group that may connect to the app's sockets, for the hold socket.
     type: str
     default: ""
   sandbox:
-    description: With O(stop_first), the unit properties that sandbox the proxy which hands the held connections over.
+    description: With O(stop_first) or O(serving_workers), the unit properties that sandbox the proxy which hands the held connections over.
     type: list
     elements: str
     default: []
@@ -301,7 +302,7 @@ def hold_command(layout, group, bound, sandbox):
     seconds it gives up and the socket, triggered again, fails and drops
     the queue, as the edge would have after its own hold. No $ or % in the
     script: systemd would read them as its own."""
-    script = "until [ -S {target} ]; do sleep 0.1; done; exec {proxy} --exit-idle-time=1s {target}".format(
+    script = "until [ -S {target} ]; do sleep 0.1; done; exec {proxy} --exit-idle-time=200ms {target}".format(
         target=layout["hold_target"], proxy=PROXY)
     return (["systemd-run", "--quiet", "--collect", "--unit", layout["hold_unit"],
              "--description", "New requests to %s, held while no release serves (asgi.deploy)" % layout["name"]]
@@ -344,18 +345,39 @@ class SlotMove(object):
             counts[key] = now or (1 if pid else 0)
         return counts
 
-    def set_workers(self, paths, target, what, hold=False):
-        """Bring a running slot to `target` workers (with hold, so that a
-        restart meanwhile starts it at that count too); returns the problem
-        or None. A single uvicorn process runs one and cannot change."""
+    def set_workers(self, paths, target, what):
+        """Bring a running slot to `target` workers; returns the problem or
+        None. A single uvicorn process runs one and cannot change."""
         since = time.monotonic()
         pid, now = self.count(paths["service_unit"])
         if not pid or now == target or (now == 0 and target == 1):
             return None
-        if hold:
-            self.hold(paths, target)
         before, after, problem = resize(pid, target, self.params["graceful_timeout"] + 30)
         self.host.step("%s %s from %d to %d workers" % (paths["name"], what, before, after), since)
+        return problem
+
+    def give_back(self, paths, target):
+        """Retire the serving slot's workers down to `target` (held there, so
+        that a restart meanwhile starts it at that count too), one at a time,
+        each while new requests wait on the hold: a worker being retired
+        closes every connection it has accepted and not yet read (uvicorn's
+        shutdown), so none may reach the slot's socket meanwhile. Returns
+        the problem or None."""
+        since = time.monotonic()
+        pid, now = self.count(paths["service_unit"])
+        if not pid or now <= target:
+            return None
+        self.hold(paths, target)
+        before, problem = now, None
+        while now > target and not problem:
+            self.hold_requests()
+            # What connected just before the hold is accepted and answered first.
+            time.sleep(0.1)
+            drain(paths["socket"], self.params["graceful_timeout"])
+            _before, now, problem = resize(pid, now - 1, self.params["graceful_timeout"] + 30)
+            self.route(paths)
+        self.host.step("%s went from %d to %d workers, new requests held at each retire" % (paths["name"], before, now),
+                       since)
         return problem
 
     def hold(self, paths, count):
@@ -411,7 +433,7 @@ class SlotMove(object):
         bound = params["graceful_timeout"] + params["health_timeout"] + params["health_stable"] + 30
         rc, _out, err = self.host.run(hold_command(layout, params["socket_group"], bound, params["sandbox"]))
         if rc != 0:
-            self.fail("could not start %s to hold new requests: %s" % (layout["hold_unit"], err))
+            self.undo("could not start %s to hold new requests: %s" % (layout["hold_unit"], err))
         link(layout["hold_socket"], layout["socket"])
 
     def release_requests(self, paths):
@@ -481,7 +503,7 @@ class SlotMove(object):
             self.host.step("new requests held, %s stopped%s" % (
                 live["name"], ", %d connection(s) cut short" % left if left else ""), since)
         elif live and params["serving_workers"]:
-            problem = self.set_workers(live, params["serving_workers"], "went", hold=True)
+            problem = self.give_back(live, params["serving_workers"])
             if problem:
                 self.undo("%s could not give back workers: %s" % (live["name"], problem))
         if start_workers < workers:
@@ -580,8 +602,8 @@ def main():
             or params["serving_workers"] < 0:
         module.fail_json(msg="app_slot: workers must be at least 1, start_workers and serving_workers between 0 and "
                              "workers; got %(workers)s, %(start_workers)s, %(serving_workers)s" % params)
-    if params["state"] == "started" and params["stop_first"] and not params["socket_group"]:
-        module.fail_json(msg="app_slot: stop_first needs socket_group, the group of the hold socket")
+    if params["state"] == "started" and (params["stop_first"] or params["serving_workers"]) and not params["socket_group"]:
+        module.fail_json(msg="app_slot: stop_first and serving_workers need socket_group, the group of the hold socket")
     if module.check_mode:
         module.exit_json(changed=True, steps=["%s would be %s" % (params["slot"], params["state"])],
                          held_at=0.0, waited=0.0, workers={})
