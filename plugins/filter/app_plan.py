@@ -22,7 +22,7 @@ description:
     in the budget), C(shrink) (the serving release gives back workers down to
     C(serving_workers) while the new one starts with C(start_workers), then
     grows), or C(stop_first) (not even one worker each fits: the serving
-    release stops first and the proxy holds new requests)."
+    release stops first and the host holds new requests)."
   - The budget of the switch is the filter's own - the host's memory times
     the utilisation, less the reserve and what the other apps reserve -
     counted in C(per_worker_mb) per worker, so two releases together never
