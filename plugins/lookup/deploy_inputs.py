@@ -38,6 +38,19 @@ options:
     type: list
     elements: str
     default: [asgi_fast_path, app_break_lock]
+  source:
+    description:
+      - False leaves out the app's source - the folders and packages named by
+        O(source_settings), those settings themselves and the bundled example
+        app - for the digest of what the roles that never read the source
+        (the firewall, PostgreSQL, Caddy) make of a host.
+    type: bool
+    default: true
+  source_settings:
+    description: The settings that name the app's source or pick from it.
+    type: list
+    elements: str
+    default: [app_src, app_package, app_src_exclude]
 author:
   - asgi.deploy contributors (@asgi-deploy)
 """
@@ -46,6 +59,11 @@ EXAMPLES = r"""
 - name: What decides this run
   ansible.builtin.set_fact:
     inputs: "{{ lookup('asgi.deploy.deploy_inputs', *ansible_play_hosts_all) }}"
+  run_once: true
+
+- name: What decides the firewall, PostgreSQL and Caddy in this run
+  ansible.builtin.set_fact:
+    settings: "{{ lookup('asgi.deploy.deploy_inputs', *ansible_play_hosts_all, source=false) }}"
   run_once: true
 """
 
@@ -112,10 +130,14 @@ def setting(name, prefixes, ignore=()):
     return name.startswith(prefixes) and "__" not in name and name not in ignore
 
 
-def inputs(settings, groups, collection_digest, read=fingerprint):
+def inputs(settings, groups, collection_digest, read=fingerprint, source_settings=None):
     """The digest of a run's inputs: settings is {host: {variable: value}} (the
-    host '' holding the play's and the run's own variables)."""
+    host '' holding the play's and the run's own variables). With
+    source_settings, those settings are left out, and the source they name."""
     sources = {}
+    if source_settings is not None:
+        settings = dict((host, dict((name, value) for name, value in values.items() if name not in source_settings))
+                        for host, values in settings.items())
     for host, values in sorted(settings.items()):
         for name, path in (("app_src", values.get("app_src")), ("app_package", values.get("app_package"))):
             if path:
@@ -139,7 +161,10 @@ class LookupModule(LookupBase):
                 settings[host] = dict((name, values[name]) for name in values
                                       if setting(name, prefixes, ignore) or name == "ansible_host")
             groups = dict((name, sorted(members)) for name, members in variables.get("groups", {}).items())
-            return [inputs(settings, groups, tree(COLLECTION))]
+            if self.get_option("source"):
+                return [inputs(settings, groups, tree(COLLECTION))]
+            return [inputs(settings, groups, tree(COLLECTION, [part for part in PARTS if part != "examples"]),
+                           source_settings=self.get_option("source_settings"))]
         except (AnsibleError, OSError, KeyError, TypeError, ValueError):
             # Whatever cannot be read here makes the run take its full path.
             return [""]

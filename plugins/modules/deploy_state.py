@@ -13,12 +13,17 @@ description:
   - With O(state=recorded), at the end of a run that went well, writes the
     record C(<path>/<name>.json), readable by root only - the digest of the
     run's settings, source and collection (O(inputs), from the lookup
-    P(asgi.deploy.deploy_inputs#lookup)), the fleet as the run saw it
-    (O(fleet)), and what O(watch) names as it is now.
+    P(asgi.deploy.deploy_inputs#lookup)), the same without the app's source
+    (O(settings)), the fleet as the run saw it (O(fleet)), and what O(watch)
+    names as it is now.
   - With O(state=checked), at the start of a run, finds the record of a run
     with the same O(inputs) and compares the host with it - RV(drift) lists
     what differs, and is empty when the host is still what that run left. A
     run learns in one round trip per host that it has nothing to do.
+  - Without one, a record with the same O(settings) does: only the app's
+    source differs (a new release). RV(settled) then says whether the host is
+    otherwise what that run left, so that the roles that never read the
+    source have nothing to do on it.
   - With O(state=absent), removes the record of O(name) (the app is gone).
   - A check also returns the host's own addresses and the address its
     controller connects from (RV(seen)); a run's fleet is what every host saw.
@@ -37,6 +42,12 @@ options:
   inputs:
     description: The digest of what decides the run (settings, source, collection). Required but with O(state=absent).
     type: str
+  settings:
+    description:
+      - The digest of what decides the run but the app's source (the lookup's
+        C(source=false)); with O(state=recorded), kept in the record, with
+        O(state=checked), matched when no record has the same O(inputs).
+    type: str
   name:
     description: The deploy's name, the record's file name. Required with O(state=recorded) and O(state=absent).
     type: str
@@ -46,7 +57,8 @@ options:
     default: {}
   watch:
     description:
-      - With O(state=recorded), what a later check compares, any of
+      - With O(state=recorded), what a later check compares, by part (a role's
+        name), each part any of
       - C(files), globs - a file's content, mode and owner, every file under a
         folder, a link's target; a glob that matches nothing counts as absent;
       - C(listings), globs whose matches count by name only (a virtualenv's
@@ -82,11 +94,15 @@ EXAMPLES = r"""
     inputs: "{{ lookup('asgi.deploy.deploy_inputs', 'web1') }}"
     fleet: {web1: "{{ checked.seen }}"}
     watch:
-      files: [/etc/shop, "/etc/systemd/system/shop@*", /opt/shop/current]
-      listings: ["/opt/shop/current/venv/lib/python*/site-packages/*.dist-info"]
-      units: [shop@blue.socket, shop@blue.service, caddy.service]
-      probes: [{url: /run/shop/shop.sock, path: /health, status: 200}]
-      capacity: true
+      app:
+        files: [/etc/shop, "/etc/systemd/system/shop@*", /opt/shop/current]
+        listings: ["/opt/shop/current/venv/lib/python*/site-packages/*.dist-info"]
+        units: [shop@blue.socket, shop@blue.service]
+        probes: [{url: /run/shop/shop.sock, path: /health, status: 200}]
+        capacity: true
+      caddy:
+        files: [/etc/caddy/Caddyfile]
+        units: [caddy.service]
 """
 
 RETURN = r"""
@@ -96,6 +112,16 @@ drift:
   type: list
   elements: str
   sample: ["no record of a run with these settings here", "changed: /etc/shop/blue.env", "shop@blue.service is failed, was active"]
+settled:
+  description:
+    - With O(state=checked), true when a record with the same O(inputs), or
+      else the same O(settings), was found and the host is what that run left.
+  returned: always
+  type: bool
+watch:
+  description: With O(state=checked), the O(watch) of the record found, by part; empty without one.
+  returned: always
+  type: dict
 fleet:
   description: The fleet the record names (O(fleet) of the run that wrote it); empty without one.
   returned: always
@@ -207,6 +233,30 @@ def capacity_state():
     except ValueError as error:
         return str(error)
     return "%d MiB, %s CPUs" % (facts["memory_mb"], facts["cpus"])
+
+
+def merged(parts):
+    """One watch of a watch by part: each list joined, capacity if any part has it."""
+    watch = {}
+    for part in parts.values():
+        if not isinstance(part, dict):
+            continue
+        for key, value in part.items():
+            if key == "capacity":
+                watch[key] = watch.get(key, False) or bool(value)
+            else:
+                watch[key] = watch.get(key, []) + list(value or [])
+    return watch
+
+
+def found_record(records, inputs, settings):
+    """The record of a run with these inputs, or else of one with these
+    settings (only the source differs), and whether it is the latter."""
+    for key, value in (("inputs", inputs), ("settings", settings)):
+        for record in records:
+            if value and record.get(key) == value:
+                return record, key == "settings"
+    return None, False
 
 
 def observe(module, watch):
@@ -326,6 +376,7 @@ def main():
             state=dict(type="str", choices=["checked", "recorded", "absent"], default="checked"),
             path=dict(type="path", default="/var/lib/asgi-deploy/_runs"),
             inputs=dict(type="str"),
+            settings=dict(type="str"),
             name=dict(type="str"),
             fleet=dict(type="dict", default={}),
             watch=dict(type="dict", default={}),
@@ -335,7 +386,8 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    result = dict(changed=False, drift=[], fleet={}, recorded_at="", controller_files=[], seen={})
+    result = dict(changed=False, drift=[], settled=False, watch={}, fleet={}, recorded_at="", controller_files=[],
+                  seen={})
     if params["state"] != "checked" and ("/" in params["name"] or params["name"].startswith(".")):
         module.fail_json(msg="name must be a plain file name, got %r" % params["name"])
     if params["state"] == "absent":
@@ -345,25 +397,27 @@ def main():
             os.unlink(path)
         module.exit_json(**result)
     if params["state"] == "recorded":
-        record = {"name": params["name"], "inputs": params["inputs"], "fleet": params["fleet"],
-                  "watch": params["watch"], "state": observe(module, params["watch"]),
+        record = {"name": params["name"], "inputs": params["inputs"], "settings": params["settings"],
+                  "fleet": params["fleet"], "watch": params["watch"], "state": observe(module, merged(params["watch"])),
                   "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         result.update(changed=write_record(module, params["path"], params["name"], record),
                       fleet=record["fleet"], recorded_at=record["recorded_at"])
         module.exit_json(**result)
 
     result["seen"] = seen(module)
-    matching = [r for r in read_records(params["path"]) if r.get("inputs") == params["inputs"]]
-    if not matching:
+    record, source_only = found_record(read_records(params["path"]), params["inputs"], params["settings"])
+    if record is None:
         result["drift"] = ["no record of a run with these settings, source and collection here"]
         module.exit_json(**result)
-    record = matching[0]
-    watch = record.get("watch") or {}
+    watch = merged(record.get("watch") or {})
     drift = differences(record.get("state") or {}, observe(module, watch))
     if not drift:
         drift = probe_drift(watch.get("probes") or [])
-    result.update(drift=drift, fleet=record.get("fleet") or {}, recorded_at=record.get("recorded_at", ""),
-                  controller_files=watch.get("controller_files") or [])
+    result.update(settled=not drift, watch=record.get("watch") or {}, fleet=record.get("fleet") or {},
+                  recorded_at=record.get("recorded_at", ""), controller_files=watch.get("controller_files") or [])
+    if source_only:
+        drift = ["the app's source is not the one of that run"] + drift
+    result["drift"] = drift
     module.exit_json(**result)
 
 

@@ -13,7 +13,7 @@ import pytest
 from asgi_testlib import (CADDY_ROOT_ON_HOST, BackgroundLoop, app_copy, app_dropping_names, booted, deploy,
                           deploy_with_a_full_backup_disk, exposure, heavy_app, host_state, live_unit, main_pid,
                           other_host, probe, recap_changes, restore_when_not_serving, row_ids, snapshot_lines,
-                          task_results, wait_for, why, worker_pids)
+                          task_hosts, task_results, wait_for, why, worker_pids)
 
 APPS = ["asgi-cluster-app1", "asgi-cluster-app2"]
 URL = ["--url", "https://localhost/", "--cacert", CADDY_ROOT_ON_HOST]
@@ -187,12 +187,27 @@ def test_two_rolling_deploys_in_a_row_drop_no_request(host, apps, db, tmp_path, 
     fault.fault = "two rolling deploys in a row to 2 app hosts of 1 GiB, workers of 110 MiB, GET+POST load"
     fault.expected = "neither refused; 0 failed; every acknowledged row stored"
     before = {name: current(app) for name, app in apps.items()}
+    # Changed by hand on the db host: the first of the two deploys puts it
+    # back; the second leaves the db host to the app's own plays, as the
+    # first does the others (only the app's source differs).
+    table = "nft -s list table inet asgi_deploy"
+    rules = db.check_output(table)
+    db.run_expect([0], "nft add rule inet asgi_deploy input tcp dport 9 accept")
     running = loop(host)
     try:
         results = [deploy(extra_vars={"app_src": release_src(tmp_path, version)}, args=["-v"]) for version in "23"]
     finally:
         summary = running.stop()
     report("rolling deploys of releases 2 and 3", summary)
+    fleet = {host.backend.get_hostname(), "asgi-cluster-db"} | set(APPS)
+    assert "the nftables table inet asgi_deploy changed" in results[0].stdout, why(results[0])
+    assert db.check_output(table) == rules
+    assert settled_hosts(results[0].stdout) == fleet - {"asgi-cluster-db"}, why(results[0])
+    assert task_hosts(results[0].stdout, "Let exactly the app hosts in") == {"asgi-cluster-db"}
+    assert settled_hosts(results[1].stdout) == fleet, why(results[1])
+    for task in ("Let exactly the app hosts in", "asgi.deploy.caddy : Put the configuration in place",
+                 "asgi.deploy.firewall : Write the unit that loads the rules"):
+        assert task_hosts(results[1].stdout, task) == set(), (task, why(results[1]))
     fault.observed = "%d failed of %d (%d POST), worst %.2f s, p99 %.3f s" % (
         summary["failed"], summary["sent"], summary["sent_by_method"].get("POST", 0), summary["max_latency"] or 0,
         summary["p99"] or 0)
@@ -211,6 +226,12 @@ def test_two_rolling_deploys_in_a_row_drop_no_request(host, apps, db, tmp_path, 
     assert migration_runs(db) == 3
     # Each grew back to the 4 workers the filter sized once the old release stopped.
     assert [len(worker_pids(app, unit(app))) for app in apps.values()] == [4, 4]
+
+
+def settled_hosts(output):
+    """The hosts a run named as what its record says but for the app's source."""
+    return set(re.findall(r"([\w.-]+) is, but for the app's source, what the run of .*? left it as: the firewall, "
+                          r"PostgreSQL and Caddy leave it out", output))
 
 
 def pins(text):

@@ -371,6 +371,19 @@ def task_results(output, name):
     return sorted(set(results))
 
 
+def task_hosts(output, name):
+    """The hosts that printed a result other than skipping for a task of that name."""
+    hosts, in_task = set(), False
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            in_task = name in line
+        elif in_task:
+            found = re.match(r"^(?:ok|changed|failed|fatal): \[([^\]]+)\]", line)
+            if found:
+                hosts.add(found.group(1))
+    return hosts
+
+
 def recap_changes(output):
     """changed= of each host in a run's PLAY RECAP."""
     return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}

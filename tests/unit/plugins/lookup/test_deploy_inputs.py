@@ -54,3 +54,22 @@ def test_only_users_settings_count_not_the_roles_or_playbooks_own():
     assert not deploy_inputs.setting("asgi__fleet", prefixes) and not deploy_inputs.setting("app__plan", prefixes)
     assert not deploy_inputs.setting("ansible_user", prefixes)
     assert not deploy_inputs.setting("asgi_fast_path", prefixes, ignore=["asgi_fast_path"])
+
+
+def test_without_the_source_only_the_source_and_the_settings_naming_it_leave_the_digest(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.py").write_text("app = 1\n")
+    (tmp_path / "other").mkdir()
+    settings = {"": {"app_workers": "auto"}, "web1": {"app_src": str(tmp_path / "src"), "ansible_host": "10.0.0.5"}}
+    groups = {"app": ["web1"], "edge": ["web1"]}
+    names = ["app_src", "app_package", "app_src_exclude"]
+    first = deploy_inputs.inputs(settings, groups, "c1", source_settings=names)
+    (tmp_path / "src" / "main.py").write_text("app = 22\n")
+    assert deploy_inputs.inputs(settings, groups, "c1", source_settings=names) == first
+    moved = {"": {"app_workers": "auto", "app_src": str(tmp_path / "other"), "app_src_exclude": ["x"]},
+             "web1": {"ansible_host": "10.0.0.5"}}
+    assert deploy_inputs.inputs(moved, groups, "c1", source_settings=names) == first
+    assert deploy_inputs.inputs(settings, groups, "c1") != first
+    assert deploy_inputs.inputs(dict(settings, **{"": {"app_workers": 2}}), groups, "c1", source_settings=names) != first
+    assert deploy_inputs.inputs(settings, dict(groups, db=["db1"]), "c1", source_settings=names) != first
+    assert deploy_inputs.inputs(settings, groups, "c2", source_settings=names) != first

@@ -112,3 +112,23 @@ def test_without_ip_the_host_names_address_counts_but_never_loopback(monkeypatch
     assert deploy_state.addresses(IpModule()) == ["192.0.2.7"]
     monkeypatch.setattr(deploy_state.socket, "gethostbyname_ex", lambda name: (name, [], ["127.0.1.1"]))
     assert deploy_state.addresses(IpModule("")) == []
+
+
+def test_a_record_of_the_same_inputs_comes_first_and_one_of_the_same_settings_only_without_it():
+    blog = {"name": "blog", "inputs": "b1", "settings": "bs"}
+    shop = {"name": "shop", "inputs": "s1", "settings": "ss"}
+    assert deploy_state.found_record([blog, shop], "s1", "ss") == (shop, False)
+    assert deploy_state.found_record([blog, shop], "s2", "ss") == (shop, True)
+    assert deploy_state.found_record([blog, shop], "s2", "sx") == (None, False)
+    # A record from before the settings digest matches by its inputs only.
+    assert deploy_state.found_record([{"name": "shop", "inputs": "s1"}], "s2", None) == (None, False)
+    assert deploy_state.found_record([{"name": "shop", "inputs": "s1"}], "s2", "") == (None, False)
+
+
+def test_the_watch_by_role_is_compared_as_one():
+    parts = {"app": {"files": ["/etc/shop"], "units": ["shop@blue.service"], "capacity": True},
+             "caddy": {"files": ["/etc/caddy/Caddyfile"], "units": ["caddy.service"], "capacity": False},
+             "firewall": None}
+    assert deploy_state.merged(parts) == {"files": ["/etc/shop", "/etc/caddy/Caddyfile"],
+                                          "units": ["shop@blue.service", "caddy.service"], "capacity": True}
+    assert deploy_state.merged({}) == {}
