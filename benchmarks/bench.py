@@ -276,12 +276,14 @@ UV = "UV_NATIVE_TLS=1 $(ls -d /opt/asgi-deploy/uv/*/uv | tail -n 1)"
 def install_alternatives(host):
     """The two load clients (serve_load.py with h2load, load.py), Debian's nginx, and two
     virtualenvs with the app's locked packages: one adds gunicorn and uvicorn-worker, the
-    other is what FastAPI's docs install (fastapi[standard])."""
+    other adds the serving part of what FastAPI's docs install (fastapi[standard]): its CLI and
+    uvicorn[standard]. The whole extra also brings OpenTelemetry's SDK since fastapi 0.165, whose
+    pins can refuse the app's own (opentelemetry-api 1.45.3 against the SDK's 1.45.2)."""
     apt_install(host, ["nghttp2-client", "nginx"])
     run(["docker", "cp", os.path.join(HERE, "serve_load.py"), host + ":/usr/local/bin/serve_load.py"])
     run(["docker", "cp", os.path.join(HERE, "load.py"), host + ":/usr/local/bin/asgi_load.py"])
     lock = "/opt/%s/current/requirements.lock" % APP
-    for venv, extra in (("gunicorn", "gunicorn uvicorn-worker"), ("fastapi", "'fastapi[standard]'")):
+    for venv, extra in (("gunicorn", "gunicorn uvicorn-worker"), ("fastapi", "fastapi-cli 'uvicorn[standard]'")):
         sh(host, "%s venv -q /opt/bench/%s --python /usr/bin/python3 && "
                  "%s pip install -q --python /opt/bench/%s/bin/python -r %s %s" % (UV, venv, UV, venv, lock, extra))
     sh(host, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost "
@@ -592,8 +594,9 @@ def report_serving(data):
     out += ["", "The stack a user would pick instead, %d workers each, same app: *nginx + gunicorn*, Debian's nginx "
             "(its default nginx.conf, access log to a file) on TLS set as Caddy's, proxying to gunicorn with "
             "uvicorn workers on a unix socket, the app's locked packages plus gunicorn and uvicorn-worker; *fastapi "
-            "run*, plain HTTP on 127.0.0.1:8002, no proxy, installed as FastAPI's docs say (`fastapi[standard]`: "
-            "uvloop and httptools, which the example app does not pin)." % caddy["workers"], "",
+            "run*, plain HTTP on 127.0.0.1:8002, no proxy, with the serving part of what FastAPI's docs install "
+            "(`fastapi[standard]`): its CLI and `uvicorn[standard]`, with uvloop and httptools, which the example app "
+            "does not pin." % caddy["workers"], "",
             "| stack | req/s | p99 ms | RSS MiB (app + proxy) | CPU ms per request (proxy + journald + app) |",
             "|---|---|---|---|---|"]
     for name, row in (("Caddy + socket-activated uvicorn (asgi.deploy)", caddy), ("nginx + gunicorn", nginx),
