@@ -70,6 +70,26 @@ def test_every_request_is_one_line_of_caddys_access_log_at_full_speed(host):
                            and writer["roll_keep"] == 10 for writer in writers), config
 
 
+def test_caddy_rolls_its_access_log_and_keeps_serving(host):
+    """At its roll size the roller renames the log, starts a new one and
+    compresses the old, each given the owner of the one before: a chown that
+    the sandbox must let through, or the first roll kills Caddy, and every
+    start after it. The roller counts from the size it finds when Caddy
+    starts: a log just under the roll size, then a restart."""
+    host.run_expect([0], "systemctl stop caddy && truncate -s %d /var/log/caddy/access.log && systemctl start caddy"
+                    % (100 * 1024 * 1024 - 4096))
+    pid = host.check_output("systemctl show -p MainPID --value caddy")
+    summary = probe(host, "--url", "https://localhost/health", "--cacert", ROOT_ON_HOST, "--count", "200",
+                    "--concurrency", "4")
+    assert summary["failed"] == 0, summary
+    assert wait_for(lambda: host.run("ls /var/log/caddy/access-*.log.gz").rc == 0, 30), \
+        host.check_output("ls -la /var/log/caddy")
+    assert host.check_output("systemctl show -p MainPID --value caddy") == pid
+    assert host.file("/var/log/caddy/access.log").size < 1024 * 1024
+    assert probe(host, "--url", "https://localhost/health", "--cacert", ROOT_ON_HOST, "--count", "20")["failed"] == 0
+    host.run_expect([0], "rm -f /var/log/caddy/access-*.log.gz")
+
+
 def test_root_ca_fetched_and_chain_verifies_from_the_controller():
     response, body = https_get(HTTPS_PORT)
     assert response.status == 200
