@@ -20,10 +20,10 @@ description:
     with the same O(inputs) and compares the host with it - RV(drift) lists
     what differs, and is empty when the host is still what that run left. A
     run learns in one round trip per host that it has nothing to do.
-  - Without one, a record with the same O(settings) does: only the app's
-    source differs (a new release). RV(settled) then says whether the host is
-    otherwise what that run left, so that the roles that never read the
-    source have nothing to do on it.
+  - Without one, a record with the same O(settings) does, when only the
+    app's source differs (a new release). RV(settled) then says whether the
+    host is otherwise what that run left, so that the roles that never read
+    the source have nothing to do on it.
   - With O(state=absent), removes the record of O(name) (the app is gone).
   - A check also returns the host's own addresses and the address its
     controller connects from (RV(seen)); a run's fleet is what every host saw.
