@@ -360,28 +360,27 @@ def host_state(host, app="example"):
     return host.run(HOST_STATE.format(app=app)).stdout
 
 
-def task_results(output, name):
-    """The results (ok, changed, skipping, ...) a task of that name printed, once each."""
-    results, in_task = [], False
-    for line in output.splitlines():
-        if line.startswith("TASK ["):
-            in_task = name in line
-        elif in_task and re.match(r"^(ok|changed|skipping|failed|fatal): ", line):
-            results.append(line.split(":", 1)[0])
-    return sorted(set(results))
-
-
-def task_hosts(output, name):
-    """The hosts that printed a result other than skipping for a task of that name."""
-    hosts, in_task = set(), False
+def task_lines(output, name):
+    """(result, host) of each line a task of that name printed: ok, changed, skipping, failed or fatal;
+    the host None where the line names none."""
+    in_task = False
     for line in output.splitlines():
         if line.startswith("TASK ["):
             in_task = name in line
         elif in_task:
-            found = re.match(r"^(?:ok|changed|failed|fatal): \[([^\]]+)\]", line)
+            found = re.match(r"^(ok|changed|skipping|failed|fatal): (?:\[([^\]]+)\])?", line)
             if found:
-                hosts.add(found.group(1))
-    return hosts
+                yield found.groups()
+
+
+def task_results(output, name):
+    """The results (ok, changed, skipping, ...) a task of that name printed, once each."""
+    return sorted(set(result for result, _host in task_lines(output, name)))
+
+
+def task_hosts(output, name):
+    """The hosts that printed a result other than skipping for a task of that name."""
+    return set(host for result, host in task_lines(output, name) if result != "skipping" and host)
 
 
 def recap_changes(output):
