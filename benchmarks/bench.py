@@ -16,7 +16,8 @@ script, because the machines are shared and noisy.
 2. Restart under load: `systemctl restart` during a steady load through
    Caddy, with the socket unit (the design) and with `uvicorn --uds`.
 3. Deploy cost: site.yml over SSH with pipelining on a fresh host, re-run,
-   new release; seconds per play, the slowest tasks, and the round trips.
+   new release; seconds per play, the slowest tasks, and the round trips;
+   the same three on a fleet (an edge, two app hosts, a database host).
 4. Memory: worker RSS after the load vs the filter's budget.
 """
 import argparse
@@ -38,6 +39,10 @@ PROJECT = os.path.dirname(HERE)
 IMAGE = "asgi-deploy/debian12:latest"
 NETWORK = "asgi-bench"
 HOST = "asgi-bench-1"
+# Section 3's fleet, the shape of inventories/fleet and the cluster scenario:
+# name, memory in MiB.
+FLEET = ("asgi-bench-edge", "asgi-bench-app1", "asgi-bench-app2", "asgi-bench-db")
+FLEET_MEMORY_MB = {"asgi-bench-edge": 512, "asgi-bench-app1": 1024, "asgi-bench-app2": 1024, "asgi-bench-db": 512}
 APP = "example"
 # The stable path: a link to the serving slot's socket.
 SOCKET = "/run/example/example.sock"
@@ -124,20 +129,37 @@ def remove_hosts(names):
         run(["docker", "rm", "-f", name], check=False)
 
 
-def inventory(path, name, address):
-    lines = ["all:", "  vars:",
-             "    ansible_user: root",
-             "    ansible_ssh_private_key_file: %s" % SSH_KEY,
-             "    ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
-             "    ansible_python_interpreter: auto_silent",
-             "    app_health_path: /health",
-             "    app_src: %s/examples/app" % PROJECT,
-             "    caddy_sites: [{domains: [localhost], tls: internal}]",
-             "  children:"]
-    for group in ("app", "edge"):
-        lines += ["    %s:" % group, "      hosts:", "        %s:" % name, "          ansible_host: %s" % address]
+def base_vars():
+    """What every bench inventory says: root over SSH with the bench's key, the example app, Caddy's own CA."""
+    return {"ansible_user": "root", "ansible_ssh_private_key_file": SSH_KEY,
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            "ansible_python_interpreter": "auto_silent", "app_health_path": "/health",
+            "app_src": "%s/examples/app" % PROJECT, "caddy_sites": [{"domains": ["localhost"], "tls": "internal"}]}
+
+
+def write_inventory(path, groups, variables):
+    """groups: group -> {host: address}; JSON, which Ansible's YAML inventory reads."""
+    children = {group: {"hosts": {name: {"ansible_host": address} for name, address in hosts.items()}}
+                for group, hosts in groups.items()}
     with open(path, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
+        json.dump({"all": {"vars": variables, "children": children}}, handle, indent=1)
+
+
+def inventory(path, name, address):
+    """One host that is the edge and the app host, SQLite for the data."""
+    write_inventory(path, {"app": {name: address}, "edge": {name: address}}, base_vars())
+
+
+def fleet_inventory(path, addresses):
+    """The example fleet (inventories/fleet): the edge, two app hosts reached over TCP, PostgreSQL on its own host."""
+    edge, app1, app2, db = FLEET
+    password = "bench-password"
+    variables = dict(base_vars(), postgresql_password=password, app_tcp_port=8000,
+                     app_tcp_address="{{ ansible_host }}", app_forwarded_allow_ips=addresses[edge],
+                     app_migrate_command="alembic upgrade head", caddy_health_uri="/health",
+                     app_secret_env={"DATABASE_URL": "postgresql+psycopg://app:%s@%s/app" % (password, addresses[db])})
+    write_inventory(path, {"edge": {edge: addresses[edge]}, "app": {app1: addresses[app1], app2: addresses[app2]},
+                           "db": {db: addresses[db]}}, variables)
 
 
 def deploy(inventory_path, extra=None, playbook=None, env=None):
@@ -203,18 +225,24 @@ def round_trip(inventory_path, tmp, env=None):
     return (min(samples) - base) / (ROUND_TRIPS - 1), base
 
 
-def deploy_cost(runs, workdir, tmp, env=None, packages=()):
-    """Deploy timings of one host over SSH: a fresh host (with packages installed first), a no-op re-run, a new
-    release; each with env as Ansible's environment."""
+def deploy_cost(runs, workdir, tmp, env=None, packages=(), fleet=False):
+    """Deploy timings over SSH of one host, or with fleet of FLEET: fresh hosts (with packages installed first), a
+    no-op re-run, a new release; each with env as Ansible's environment."""
     columns = {"first deploy": [], "no-op re-run": [], "new release": []}
-    first, path = {}, os.path.join(workdir, "inventory.yml")
+    first, path = {}, os.path.join(workdir, "fleet.yml" if fleet else "inventory.yml")
     new_release = os.path.join(tmp, "app-new")
-    run(["cp", "-r", os.path.join(PROJECT, "examples", "app"), new_release])
+    if not os.path.isdir(new_release):
+        run(["cp", "-r", os.path.join(PROJECT, "examples", "app"), new_release])
     for attempt in range(runs):
-        inventory(path, HOST, start_host(HOST))
-        if packages:
-            apt_install(HOST, packages)
-        log("deploy cost, run %d, strategy %s" % (attempt + 1, (env or ENV).get("ANSIBLE_STRATEGY", "linear")))
+        if fleet:
+            fleet_inventory(path, {name: start_host(name, FLEET_MEMORY_MB[name]) for name in FLEET})
+        else:
+            inventory(path, HOST, start_host(HOST))
+        for name in FLEET if fleet else (HOST,):
+            if packages:
+                apt_install(name, packages)
+        log("deploy cost, %s, run %d, strategy %s" % (
+            "fleet" if fleet else "one host", attempt + 1, (env or ENV).get("ANSIBLE_STRATEGY", "linear")))
         for column, samples in columns.items():
             extra = None
             if column == "new release":
@@ -226,9 +254,12 @@ def deploy_cost(runs, workdir, tmp, env=None, packages=()):
                 raise SystemExit("the re-run changed %d things: not idempotent" % result["recap"]["changed"])
             samples.append(result["seconds"])
             first.setdefault(column, result)
-    per_task, start_up = round_trip(path, tmp, env)
-    return {"columns": {column: stats(values) for column, values in columns.items()}, "first": first,
-            "round_trip": per_task, "start_up": start_up}
+    cost = {"columns": {column: stats(values) for column, values in columns.items()}, "first": first}
+    if fleet:
+        remove_hosts(FLEET)
+    else:
+        cost["round_trip"], cost["start_up"] = round_trip(path, tmp, env)
+    return cost
 
 
 MITOGEN = "mitogen==0.3.54"
@@ -668,6 +699,9 @@ def report_deploy(data):
     out += ["", "Slowest tasks (profile_tasks, first run of each):", ""]
     for k in columns:
         out.append("- %s: %s" % (k, "; ".join("%s %.1fs" % (name, sec) for name, sec in c["first"][k]["slowest"][:6])))
+    f = data.get("deploy_fleet")
+    if f:
+        out += report_fleet(c, f)
     m = data.get("deploy_mitogen")
     if m:
         out += ["", "With Mitogen (`--mitogen`, %s, strategy `mitogen_linear`), an option a user may add, not a "
@@ -676,6 +710,37 @@ def report_deploy(data):
         for label, d in (("Ansible's default (linear)", c), ("Mitogen", m)):
             out.append("| %s | %s | %.3f |" % (label, " | ".join(fmt(d["columns"][k]) for k in columns), d["round_trip"]))
     return out + [""]
+
+
+def report_fleet(c, f):
+    """The fleet's figures beside one host's, against #35's goals for a fleet."""
+    columns = ("first deploy", "no-op re-run", "new release")
+    noop, new = f["columns"]["no-op re-run"]["median"], f["columns"]["new release"]["median"]
+    one = c["columns"]["new release"]["median"]
+    out = ["", "The same three on the example fleet (inventories/fleet, fresh hosts each run): the edge and the "
+           "database host with %d MiB, two app hosts with %d MiB reached by the edge over TCP, PostgreSQL; a new "
+           "release switches the app hosts one at a time, and snapshots PostgreSQL and migrates (alembic) before, which "
+           "the one host, on SQLite with no migration set, does not. Tasks: the recap's ok, summed over the hosts." % (
+               FLEET_MEMORY_MB[FLEET[0]], FLEET_MEMORY_MB[FLEET[1]]), "",
+           "| hosts | first deploy | no-op re-run | new release | tasks run (first, no-op, new) |",
+           "|---|---|---|---|---|"]
+    for label, d in (("one host", c), ("edge + 2 app hosts + db", f)):
+        out.append("| %s | %s | %s |" % (label, " | ".join(fmt(d["columns"][k]) for k in columns),
+                                         ", ".join(str(d["first"][k]["recap"]["ok"]) for k in columns)))
+    out += ["", "| goal | measured | met |", "|---|---|---|",
+            "| no-op re-run of the fleet ≤ 7 s | %.1f s | %s |" % (noop, met(noop <= 7)),
+            "| new release on the fleet ≤ 1.3× one host | %.1f s, %.2f× one host's %.1f s | %s |" % (
+                new, new / one, one, met(new <= 1.3 * one)), "",
+            "Seconds per play of a new release (first run of each):", "",
+            "| play | one host | fleet |", "|---|---|---|"]
+    plays = {k: d["first"]["new release"]["plays"] for k, d in (("one", c), ("fleet", f))}
+    names = []
+    for k in plays:
+        names += [name for name, _sec in plays[k] if name not in names]
+    for name in names:
+        out.append("| %s | %s |" % (name, " | ".join(
+            "%.1f" % sum(sec for play, sec in plays[k] if play == name) for k in plays)))
+    return out
 
 
 def report(data, path):
@@ -754,6 +819,7 @@ def main():
             # after installing it: both ways get it first, for a fair pair.
             packages = ["python3-apt"] if args.mitogen else []
             data["deploy"] = deploy_cost(args.runs, WORKDIR, tmp, packages=packages)
+            data["deploy_fleet"] = deploy_cost(args.runs, WORKDIR, tmp, fleet=True)
             if args.mitogen:
                 data["deploy_mitogen"] = deploy_cost(args.runs, WORKDIR, tmp, env=mitogen_env(), packages=packages)
 
