@@ -49,6 +49,10 @@ options:
     description: O(caddy_access_log_roll_keep).
     type: int
     default: 10
+  gomaxprocs:
+    description: O(caddy_gomaxprocs).
+    type: int
+    default: 0
   name:
     description: O(caddy_sites_name), the app these sites belong to.
     type: str
@@ -124,7 +128,7 @@ def _taken_domains(lines, name):
 
 
 def caddy_site_problems(sites, upstreams=(), acme_email="", acme_ca="", metrics_listen="", roll_size_mb=100, roll_keep=10,
-                        name="sites", taken=()):
+                        gomaxprocs=0, name="sites", taken=()):
     if not isinstance(sites, list):
         raise AnsibleFilterError("caddy_site_problems: caddy_sites must be a list of sites, got %r" % (sites,))
     problems = []
@@ -167,6 +171,9 @@ def caddy_site_problems(sites, upstreams=(), acme_email="", acme_ca="", metrics_
     for variable, value in (("caddy_access_log_roll_size_mb", roll_size_mb), ("caddy_access_log_roll_keep", roll_keep)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             problems.append("%s must be a whole number of 1 or more, got %r" % (variable, value))
+    if isinstance(gomaxprocs, bool) or not isinstance(gomaxprocs, int) or gomaxprocs < 0:
+        problems.append("caddy_gomaxprocs must be 0 (the role sets Caddy's share of the CPUs) or a whole number of "
+                        "threads of 1 or more, got %r" % (gomaxprocs,))
     return problems
 
 

@@ -101,7 +101,7 @@ EXAMPLES = r"""
     main: "{{ lookup('ansible.builtin.template', 'Caddyfile.j2') }}"
     name: shop
     sites: "{{ lookup('ansible.builtin.template', 'sites.caddy.j2') }}"
-    dropin: "{{ lookup('ansible.builtin.file', 'caddy-service.conf') }}"
+    dropin: "{{ lookup('ansible.builtin.template', 'caddy-service.conf.j2') }}"
     groups: [asgi-web]
 """
 

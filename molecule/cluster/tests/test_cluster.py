@@ -85,6 +85,11 @@ def test_edge_balances_across_both_app_hosts(host):
     assert hosts == set(APPS), hosts
 
 
+def test_an_edge_of_its_own_leaves_caddy_every_cpu(host):
+    """No app's workers on the edge: Go's default, a thread per CPU (caddy_gomaxprocs)."""
+    assert "GOMAXPROCS" not in host.check_output("systemctl show caddy -p Environment --value")
+
+
 def probe_hosts(host):
     out = host.check_output("for i in $(seq 1 20); do python3 -c \"import json,ssl,urllib.request;"
                             "print(json.load(urllib.request.urlopen('https://localhost/', "

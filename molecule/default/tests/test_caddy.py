@@ -35,6 +35,15 @@ def test_caddy_runs_in_a_sandbox(host):
     assert host.run("runuser -u caddy -- touch /etc/caddy/x").rc != 0
 
 
+def test_caddy_leaves_the_app_workers_their_share_of_the_cpus(host):
+    """Caddy shares this host with the app's workers: Go runs its code on half
+    the CPUs, at least one (caddy_gomaxprocs), in the unit and the process."""
+    expected = "GOMAXPROCS=%d" % max(1, int(host.check_output("nproc")) // 2)
+    assert expected in host.check_output("systemctl show caddy -p Environment --value").split()
+    pid = host.check_output("systemctl show caddy -p MainPID --value")
+    assert expected in host.check_output("tr '\\0' '\\n' < /proc/%s/environ" % pid).split()
+
+
 def test_https_reaches_the_app_through_caddy(host):
     summary = probe(host, "--url", "https://localhost/", "--cacert", ROOT_ON_HOST,
                     # Enough requests at once that Caddy opens several upstream

@@ -82,6 +82,9 @@ CASES = [
      ["app_worker_healthcheck_timeout must be at least 1 second, got 0"]),
     ("no rolled access log kept", {"caddy_access_log_roll_keep": 0},
      ["caddy_access_log_roll_keep must be a whole number of 1 or more, got 0"]),
+    ("Caddy's threads below 0", {"caddy_gomaxprocs": -1},
+     ["caddy_gomaxprocs must be 0 (the role sets Caddy's share of the CPUs) or a whole number of threads of 1 or "
+      "more, got -1"]),
     ("SQLite database outside the state directory", {"app_sqlite_databases": ["/srv/data/app.db"]},
      ["app_sqlite_databases", "relative to the state directory /var/lib/example"]),
     ("SQLite database path climbing out", {"app_sqlite_databases": ["../example.db"]},

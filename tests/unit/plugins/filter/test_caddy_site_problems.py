@@ -49,6 +49,18 @@ def test_the_smallest_roll_settings_are_accepted():
     assert caddy_site_problems(GOOD, roll_size_mb=1, roll_keep=1) == []
 
 
+@pytest.mark.parametrize("threads", [-1, True, "2", 1.5])
+def test_gomaxprocs_is_zero_or_a_whole_number_of_threads(threads):
+    assert caddy_site_problems(GOOD, gomaxprocs=threads) == [
+        "caddy_gomaxprocs must be 0 (the role sets Caddy's share of the CPUs) or a whole number of threads of 1 or "
+        "more, got %r" % (threads,)]
+
+
+@pytest.mark.parametrize("threads", [0, 1, 16])
+def test_gomaxprocs_of_zero_or_more_is_accepted(threads):
+    assert caddy_site_problems(GOOD, gomaxprocs=threads) == []
+
+
 def test_not_a_list():
     with pytest.raises(AnsibleFilterError, match="must be a list"):
         caddy_site_problems({"domains": ["a"]})
