@@ -261,8 +261,9 @@ def test_worker_past_memory_max_is_replaced(host, fault):
     after = worker_pids(host, unit(host))
     assert main_pid(host, unit(host)) == main
     killed = set(workers) - set(after)
-    assert len(killed) == 1, (workers, after)
-    assert oom_kills(host, main) == kills_before + 1
+    # Both counts in the message: a second worker gone with one OOM kill was
+    # not the kernel's doing, a second OOM kill was (seen once, in CI's lanes).
+    assert (len(killed), oom_kills(host, main) - kills_before) == (1, 1), (workers, after)
     fault.observed = "1 worker killed, replaced; %d/%d cheap requests ok" % (summary["ok"], summary["sent"])
 
 
