@@ -40,9 +40,9 @@ IMAGE = "asgi-deploy/debian12:latest"
 NETWORK = "asgi-bench"
 HOST = "asgi-bench-1"
 # Section 3's fleet, the shape of inventories/fleet and the cluster scenario:
-# name, memory in MiB.
-FLEET = ("asgi-bench-edge", "asgi-bench-app1", "asgi-bench-app2", "asgi-bench-db")
+# name -> memory in MiB, in the order edge, app1, app2, db.
 FLEET_MEMORY_MB = {"asgi-bench-edge": 512, "asgi-bench-app1": 1024, "asgi-bench-app2": 1024, "asgi-bench-db": 512}
+FLEET = tuple(FLEET_MEMORY_MB)
 APP = "example"
 # The stable path: a link to the serving slot's socket.
 SOCKET = "/run/example/example.sock"
@@ -235,11 +235,11 @@ def deploy_cost(runs, workdir, tmp, env=None, packages=(), fleet=False):
         run(["cp", "-r", os.path.join(PROJECT, "examples", "app"), new_release])
     for attempt in range(runs):
         if fleet:
-            fleet_inventory(path, {name: start_host(name, FLEET_MEMORY_MB[name]) for name in FLEET})
+            fleet_inventory(path, {name: start_host(name, memory) for name, memory in FLEET_MEMORY_MB.items()})
         else:
             inventory(path, HOST, start_host(HOST))
-        for name in FLEET if fleet else (HOST,):
-            if packages:
+        if packages:
+            for name in FLEET if fleet else (HOST,):
                 apt_install(name, packages)
         log("deploy cost, %s, run %d, strategy %s" % (
             "fleet" if fleet else "one host", attempt + 1, (env or ENV).get("ANSIBLE_STRATEGY", "linear")))
