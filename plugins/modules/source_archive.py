@@ -15,7 +15,8 @@ description:
     archive and the same digest on every run and every controller.
   - The digest names the release, which keeps re-runs with unchanged source
     from creating a new release, and gives every host of one run the same one.
-  - "Run it on the controller: C(delegate_to: localhost)."
+  - An action that runs on the controller only, in the process that runs the
+    task; nothing reaches the host.
 author:
   - asgi.deploy contributors (@asgi-deploy)
 options:
@@ -47,6 +48,9 @@ options:
 extends_documentation_fragment:
   - asgi.deploy.attributes
 attributes:
+  action:
+    description: Runs on the controller, in the process that runs the task.
+    support: full
   check_mode:
     description: Computes the digest without writing the archive.
     support: full
@@ -57,7 +61,6 @@ EXAMPLES = r"""
   asgi.deploy.source_archive:
     src: "{{ playbook_dir }}/app"
     dest: "{{ lookup('env', 'HOME') }}/.cache/asgi-deploy/myapp"
-  delegate_to: localhost
   run_once: true
   register: app_archive
 """
@@ -79,98 +82,3 @@ files:
   type: int
   sample: 14
 """
-
-import gzip
-import hashlib
-import io
-import os
-import tarfile
-import tempfile
-import time
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.asgi.deploy.plugins.module_utils.source import source_entries
-
-
-def build_archive(src, entries):
-    """Return the archive's bytes: fixed owners and times, so only content counts."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for rel in entries:
-            info = tar.gettarinfo(os.path.join(src, rel), arcname=rel)
-            info.uid = info.gid = 0
-            info.uname = info.gname = "root"
-            info.mtime = 0
-            info.pax_headers = {}
-            if info.isreg():
-                with open(os.path.join(src, rel), "rb") as handle:
-                    tar.addfile(info, handle)
-            else:
-                tar.addfile(info)
-    packed = io.BytesIO()
-    with gzip.GzipFile(fileobj=packed, mode="wb", mtime=0, filename="") as gz:
-        gz.write(raw.getvalue())
-    return packed.getvalue()
-
-
-# Archives younger than this are never pruned: a run deploying another
-# source of the same app from this controller may still have to copy one.
-IN_USE_SECONDS = 3600
-
-
-def prune(dest, keep, current, now=None):
-    now = time.time() if now is None else now
-    archives = sorted(((os.path.getmtime(os.path.join(dest, name)), os.path.join(dest, name))
-                       for name in os.listdir(dest) if name.endswith(".tar.gz")), reverse=True)
-    for mtime, path in archives[keep:]:
-        if path != current and now - mtime > IN_USE_SECONDS:
-            try:
-                os.remove(path)
-            except FileNotFoundError:
-                pass  # another run pruned it first
-
-
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            src=dict(type="path", required=True),
-            dest=dict(type="path", required=True),
-            exclude=dict(type="list", elements="str", default=[
-                ".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "*.pyc",
-                ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", "node_modules",
-                "*.egg-info"]),
-            keep=dict(type="int", default=5),
-        ),
-        supports_check_mode=True,
-    )
-    src, dest = module.params["src"], module.params["dest"]
-    if not os.path.isdir(src):
-        module.fail_json(msg="source_archive: src %s is not a folder on the controller" % src)
-    if module.params["keep"] < 1:
-        module.fail_json(msg="source_archive: keep must be 1 or more, got %d" % module.params["keep"])
-
-    entries = source_entries(src, module.params["exclude"])
-    files = sum(1 for rel in entries if os.path.isfile(os.path.join(src, rel)))
-    if files == 0:
-        module.fail_json(msg="source_archive: src %s has no files to deploy" % src)
-    data = build_archive(src, entries)
-    digest = hashlib.sha256(data).hexdigest()
-    path = os.path.join(dest, digest[:12] + ".tar.gz")
-
-    changed = not os.path.exists(path)
-    if changed and not module.check_mode:
-        os.makedirs(dest, exist_ok=True)
-        # A name of its own: two runs may write the same archive at once.
-        handle, partial = tempfile.mkstemp(dir=dest, prefix=".", suffix=".part")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(partial, 0o644)
-        os.replace(partial, path)
-    if not module.check_mode:
-        os.utime(path)
-        prune(dest, module.params["keep"], path)
-    module.exit_json(changed=changed, digest=digest, path=path, files=files)
-
-
-if __name__ == "__main__":
-    main()

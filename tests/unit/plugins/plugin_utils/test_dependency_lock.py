@@ -9,7 +9,7 @@ import tomllib
 
 import pytest
 
-from ansible_collections.asgi.deploy.plugins.modules import dependency_lock as dl
+from ansible_collections.asgi.deploy.plugins.plugin_utils import dependency_lock as dl
 
 APPS = pathlib.Path(__file__).resolve().parents[3] / "apps"
 UV = shutil.which("uv")

@@ -6,7 +6,9 @@ import io
 import os
 import tarfile
 
-from ansible_collections.asgi.deploy.plugins.modules import source_archive as sa
+import pytest
+
+from ansible_collections.asgi.deploy.plugins.plugin_utils import source_archive as sa
 
 EXCLUDE = [".git", "__pycache__", "*.pyc", ".venv"]
 
@@ -87,3 +89,24 @@ def test_prune_leaves_archives_another_run_may_be_copying(tmp_path):
         os.utime(path, (now - age, now - age))
     sa.prune(str(tmp_path), 1, str(tmp_path / "0.tar.gz"), now=now)
     assert sorted(os.listdir(tmp_path)) == ["0.tar.gz", "1.tar.gz", "2.tar.gz"]
+
+
+def test_pack_writes_the_archive_its_digest_names_and_check_mode_writes_nothing(tmp_path):
+    src, dest = make_tree(tmp_path / "src"), tmp_path / "cache"
+    foreseen = sa.pack(str(src), str(dest), EXCLUDE, 5, check_mode=True)
+    assert not dest.exists()
+    packed = sa.pack(str(src), str(dest), EXCLUDE, 5)
+    assert (foreseen["digest"], foreseen["changed"], packed["changed"]) == (packed["digest"], True, True)
+    with open(packed["path"], "rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == packed["digest"] == digest(src)
+    assert sa.pack(str(src), str(dest), EXCLUDE, 5)["changed"] is False
+
+
+@pytest.mark.parametrize("make, keep, message", [
+    (lambda root: root / "missing", 5, "is not a folder on the controller"),
+    (make_tree, 0, "keep must be 1 or more, got 0"),
+    (lambda root: (root / ".git").mkdir() or root, 5, "has no files to deploy"),
+])
+def test_pack_names_what_is_wrong(tmp_path, make, keep, message):
+    with pytest.raises(ValueError, match=message):
+        sa.pack(str(make(tmp_path)), str(tmp_path / "cache"), EXCLUDE, keep)
