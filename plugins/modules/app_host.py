@@ -77,6 +77,10 @@ missing_packages:
   returned: always
   type: list
   elements: str
+uv_present:
+  description: Whether O(uv) is there and runs (a deploy then does not fetch it).
+  returned: always
+  type: bool
 python:
   description: C(version) of O(python), or C(error) when it does not run.
   returned: always
@@ -323,6 +327,7 @@ def main():
                                 if app != name),
         python=python_version(module, module.params["python"]), slots=slots,
         missing_packages=missing_packages(module, module.params["packages"]),
+        uv_present=bool(module.params["uv"]) and os.access(module.params["uv"], os.X_OK),
         files=digests(managed_files(layout)))
 
 
