@@ -194,6 +194,14 @@ from ansible_collections.asgi.deploy.plugins.module_utils.serving import (
 WORKERS_VARIABLE = "ASGI_DEPLOY_WORKERS"
 # Hands the held connections over, as the TCP front forwards its own.
 PROXY = "/lib/systemd/systemd-socket-proxyd"
+# A failed slot's journal is read once the unit has logged nothing new for
+# JOURNAL_QUIET s (at most JOURNAL_SETTLE s): an app logs an error's
+# traceback after its 500 has gone out, some 70 lines that journald takes
+# in line by line, and a read in between would show the top of it, not the
+# error.
+JOURNAL_LINES = 40
+JOURNAL_QUIET = 0.3
+JOURNAL_SETTLE = 2.0
 
 
 def configured_workers(environment, exec_start):
@@ -236,13 +244,22 @@ class Host(object):
     def active(self, unit):
         return self.systemctl("is-active", unit)[1] == "active"
 
-    def journal(self, unit):
+    def journal(self, unit, sleep=time.sleep, clock=time.monotonic):
+        """The unit's last JOURNAL_LINES lines, once it has stopped logging."""
         journalctl = self.module.get_bin_path("journalctl")
         if not journalctl:
             return []
-        _rc, out, _err = self.module.run_command(
-            [journalctl, "--unit", unit, "--lines", "40", "--no-pager", "--output", "cat"])
-        return out.splitlines()
+        argv = [journalctl, "--unit", unit, "--lines", str(JOURNAL_LINES), "--no-pager", "--output", "cat",
+                "--show-cursor"]
+        deadline, seen = clock() + JOURNAL_SETTLE, None
+        while True:
+            _rc, out, _err = self.module.run_command(argv)
+            lines = out.splitlines()
+            cursor = lines.pop() if lines and lines[-1].startswith("-- cursor:") else ""
+            if cursor == seen or clock() >= deadline:
+                return lines
+            seen = cursor
+            sleep(JOURNAL_QUIET)
 
     def step(self, text, since):
         self.steps.append("%s (%.1f s)" % (text, time.monotonic() - since))

@@ -61,3 +61,48 @@ def test_the_hold_queues_on_its_socket_and_hands_over_to_the_target():
     assert "$" not in script and "%" not in script
     # The sandbox as given, and the group to reach a slot's socket.
     assert command.index("--property=NoNewPrivileges=yes") > command.index("--property=SupplementaryGroups=asgi-web")
+
+
+class Journal(object):
+    """A module whose journalctl answers with each read in turn, the last one again when they run out."""
+
+    def __init__(self, reads):
+        self.reads, self.argv = list(reads), []
+
+    def get_bin_path(self, name, required=False):
+        return "/usr/bin/" + name
+
+    def run_command(self, argv):
+        self.argv.append(argv)
+        return 0, self.reads.pop(0) if len(self.reads) > 1 else self.reads[0], ""
+
+
+def read_journal(reads):
+    module, now = Journal(reads), [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    lines = app_slot.Host(module).journal("shop@green.service", sleep=sleep, clock=lambda: now[0])
+    return lines, len(module.argv), now[0]
+
+
+def test_a_journal_still_being_written_is_read_again_until_it_is_quiet():
+    # The traceback of the last failed health check, taken in by journald line by line.
+    top = "ERROR:    Exception in ASGI application\nTraceback (most recent call last):\n-- cursor: s=a;i=2\n"
+    whole = "ERROR:    Exception in ASGI application\nTraceback (most recent call last):\n" \
+            "RuntimeError: health check broken on purpose\n-- cursor: s=a;i=3\n"
+    lines, reads, waited = read_journal([top, whole, whole])
+    assert lines[-1] == "RuntimeError: health check broken on purpose"
+    assert (reads, waited) == (3, 2 * app_slot.JOURNAL_QUIET)
+
+
+def test_a_unit_that_never_stops_logging_is_read_once_the_settle_time_is_up():
+    reads = ["request %d\n-- cursor: s=a;i=%d\n" % (n, n) for n in range(100)]
+    lines, reads_made, waited = read_journal(reads)
+    assert waited >= app_slot.JOURNAL_SETTLE and reads_made == int(app_slot.JOURNAL_SETTLE / app_slot.JOURNAL_QUIET) + 2
+    assert lines and not any(line.startswith("-- cursor:") for line in lines)
+
+
+def test_a_unit_with_no_entries_is_read_twice_and_gives_no_lines():
+    assert read_journal(["-- No entries --\n"])[:2] == (["-- No entries --"], 2)
