@@ -261,10 +261,14 @@ def test_worker_past_memory_max_is_replaced(host, fault):
     after = worker_pids(host, unit(host))
     assert main_pid(host, unit(host)) == main
     killed = set(workers) - set(after)
-    # Both counts in the message: a second worker gone with one OOM kill was
-    # not the kernel's doing, a second OOM kill was (seen once, in CI's lanes).
-    assert (len(killed), oom_kills(host, main) - kills_before) == (1, 1), (workers, after)
-    fault.observed = "1 worker killed, replaced; %d/%d cheap requests ok" % (summary["ok"], summary["sent"])
+    kills = oom_kills(host, main) - kills_before
+    # Every worker gone was the kernel's OOM kill, and nothing else's. It may
+    # be two: while the hog's memory is being reaped, a worker charging a
+    # page past MemoryMax can be chosen as well (seen twice in CI beside
+    # other lanes, two workers gone and two OOM kills, no request lost).
+    assert 1 <= len(killed) == kills <= 2, (workers, after, kills)
+    fault.observed = "%d worker%s killed by the kernel, replaced; %d/%d cheap requests ok" % (
+        kills, "" if kills == 1 else "s", summary["ok"], summary["sent"])
 
 
 def test_disk_full_on_state_directory(host, tmp_path, fault):
