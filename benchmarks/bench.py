@@ -17,8 +17,9 @@ script, because the machines are shared and noisy.
 2. Restart under load: `systemctl restart` during a steady load through
    Caddy, with the socket unit (the design) and with `uvicorn --uds`.
 3. Deploy cost: site.yml over SSH with pipelining on a fresh host set as
-   inventories/single-vm, re-run, new release (with its migration); seconds per play, the slowest tasks, and the round trips;
-   the same three on a fleet (an edge, two app hosts, a database host).
+   inventories/single-vm, re-run, new release (with its migration); seconds
+   per play, the slowest tasks, and the round trips; the same three on a
+   fleet (an edge, two app hosts, a database host).
 4. Memory: worker RSS after the load vs the filter's budget.
 """
 import argparse
@@ -673,8 +674,8 @@ def report_serving(data):
                                                extra["client"])]
     ratios = [("/pid", versus, caddy["rps"]["max"] / nginx["rps"]["max"])]
     if any(row["endpoint"] == "/items" for row in rows):
-        out += report_items(s, top)
         ours, theirs = (find("/items", path, top) for path in ("caddy", "nginx + gunicorn"))
+        out += report_items(s, ours, theirs)
         ratios.append(("/items", ours["rps"]["median"] / theirs["rps"]["median"], ours["rps"]["max"] / theirs["rps"]["max"]))
     busy = {single: [row["busy"]["median"] for row in rows if (row["workers"] == 1) == single] for single in (True, False)}
     out += ["", "| goal | measured | met |", "|---|---|---|",
@@ -691,17 +692,17 @@ def report_serving(data):
     return out
 
 
-def report_items(s, top):
-    """The two stacks on GET /items: a query and a few KiB of JSON, where the proxy's share of the CPU is smaller."""
-    rows = {row["path"]: row for row in s["rows"] if row["endpoint"] == "/items" and row["label"] == top}
+def report_items(s, ours, theirs):
+    """The two stacks' rows on GET /items: a query and a few KiB of JSON, where the proxy's share of the CPU is
+    smaller."""
     out = ["", "The same two stacks on `GET /items`, shaped like a real app's endpoint: a query of the %d rows of the "
            "app's table (SQLite, in the app's state directory) and %d bytes of JSON." % (s["items"], s["items_bytes"]), "",
            "| stack | req/s | p99 ms | CPU ms per request (proxy + journald + app) | proxy + journald share |",
            "|---|---|---|---|---|"]
-    for name, path in (("Caddy + socket-activated uvicorn (asgi.deploy)", "caddy"), ("nginx + gunicorn", "nginx + gunicorn")):
-        cost = {part: rows[path]["cpu_ms"][part]["median"] for part in ("proxy", "journal", "app")}
+    for name, row in (("Caddy + socket-activated uvicorn (asgi.deploy)", ours), ("nginx + gunicorn", theirs)):
+        cost = {part: row["cpu_ms"][part]["median"] for part in ("proxy", "journal", "app")}
         out.append("| %s | %s | %s | %.3f | %.0f %% |" % (
-            name, fmt(rows[path]["rps"], 0), fmt(rows[path]["p99_ms"], 2), sum(cost.values()),
+            name, fmt(row["rps"], 0), fmt(row["p99_ms"], 2), sum(cost.values()),
             100 * (cost["proxy"] + cost["journal"]) / sum(cost.values())))
     return out
 

@@ -10,7 +10,7 @@ import sys
 
 from ansible.module_utils.common.process import get_bin_path
 from ansible_collections.asgi.deploy.plugins.plugin_utils.controller_action import ControllerAction
-from ansible_collections.asgi.deploy.plugins.plugin_utils.dependency_lock import ARGUMENT_SPEC, LockError, read_lock
+from ansible_collections.asgi.deploy.plugins.plugin_utils.dependency_lock import ARGUMENT_SPEC, read_lock
 
 
 class ActionModule(ControllerAction):
@@ -22,8 +22,6 @@ class ActionModule(ControllerAction):
             uv = get_bin_path("uv", opt_dirs=[os.path.dirname(sys.executable)])
         except ValueError:
             uv = None
-        try:
-            return dict(changed=False, **read_lock(args["src"], args["subdir"], args["mode"],
-                                                   args["requirements_file"], args["pythons"], uv))
-        except LockError as exc:
-            raise ValueError(str(exc)) from exc
+        # A LockError is a ValueError: the action fails with its message.
+        return dict(changed=False, **read_lock(args["src"], args["subdir"], args["mode"],
+                                               args["requirements_file"], args["pythons"], uv))

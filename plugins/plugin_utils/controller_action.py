@@ -25,7 +25,7 @@ class ControllerAction(ActionBase):
         # Raises, naming the option, on bad input.
         _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         try:
-            result.update(self.work(args, self._task.check_mode or self._play_context.check_mode))
+            result.update(self.work(args, self._task.check_mode))
         except ValueError as exc:
             result.update(failed=True, msg=str(exc))
         return result

@@ -26,7 +26,7 @@ LOCKS = ("uv.lock", "poetry.lock", "pylock.toml")
 PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^\s;=<>!~,]+\s*(;.*)?$")
 
 
-class LockError(Exception):
+class LockError(ValueError):
     pass
 
 
