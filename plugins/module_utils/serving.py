@@ -81,12 +81,30 @@ def workers_of(main_pid, table):
     return [w for w in workers if w["rss_mb"] is not None]
 
 
-def resize(main_pid, target, timeout, count=None, kill=os.kill, clock=time.monotonic, sleep=time.sleep):
+def signal_pending(pid, sig, proc="/proc"):
+    """Whether a signal sent to a process has not yet reached it."""
+    status = read_text(os.path.join(proc, str(pid), "status")) or ""
+    for line in status.splitlines():
+        if line.startswith(("SigPnd:", "ShdPnd:")) and int(line.split()[1], 16) >> (sig - 1) & 1:
+            return True
+    return False
+
+
+# After a signal has reached the supervisor: time for its Python handler to
+# queue it, which runs as soon as the signal interrupts the supervisor's wait.
+SIGNAL_GAP = 0.02
+
+
+def resize(main_pid, target, timeout, count=None, kill=os.kill, clock=time.monotonic, sleep=time.sleep,
+           pending=signal_pending):
     """Bring uvicorn's supervisor (main_pid) to `target` workers: SIGTTIN adds
-    one, SIGTTOU retires the newest after its requests finish. One signal at
-    a time, each waited for: the supervisor reads its signals every half
-    second, and two of one kind sent together arrive as one. Returns
-    (workers before, workers after, None or the problem)."""
+    one, SIGTTOU retires the newest after its requests finish. The supervisor
+    queues its signals and acts on them every half second; two of one kind
+    that reach it before it queued the first arrive as one. So the SIGTTINs
+    go one after another, each once the one before has reached it, and the
+    new workers start together; a SIGTTOU goes once the worker before it has
+    gone, as a retire waits for its requests. Returns (workers before,
+    workers after, None or the problem)."""
     count = count or (lambda: len(worker_pids(main_pid)))
     before = now = count()
     if now == 0:
@@ -96,12 +114,21 @@ def resize(main_pid, target, timeout, count=None, kill=os.kill, clock=time.monot
         return before, now, "a supervisor keeps at least one worker, asked for %d" % target
     deadline = clock() + timeout
     while now != target:
-        kill(main_pid, signal.SIGTTIN if now < target else signal.SIGTTOU)
-        wanted = now + 1 if now < target else now - 1
+        if now < target:
+            for sent in range(target - now):
+                if sent:
+                    while pending(main_pid, signal.SIGTTIN) and clock() < deadline:
+                        sleep(0.005)
+                    sleep(SIGNAL_GAP)
+                kill(main_pid, signal.SIGTTIN)
+            wanted = target
+        else:
+            kill(main_pid, signal.SIGTTOU)
+            wanted = now - 1
         while now != wanted:
             if clock() > deadline:
                 return before, now, "%d workers after %ds, not %d" % (now, timeout, target)
-            sleep(0.2)
+            sleep(0.05)
             now = count()
     return before, now, None
 

@@ -180,48 +180,95 @@ def test_a_failed_unit_stops_the_wait():
 
 
 class Supervisor:
-    """uvicorn's supervisor as resize() sees it: each signal moves the count by
-    one after a delay (a worker's start or its graceful stop)."""
+    """uvicorn's supervisor as resize() sees it: a signal reaches it `reach`
+    seconds after it is sent, and one sent while another of its kind has not
+    yet reached it is lost (the two arrive as one). It acts on what it queued
+    at its next tick, every half second: a new worker counts at once, a
+    retired one once it has stopped (`delay`)."""
 
-    def __init__(self, clock, workers, delay=0.5, dead_after=None):
-        self.clock, self.workers, self.delay, self.dead_after = clock, workers, delay, dead_after
-        self.pending, self.signals = [], []
+    def __init__(self, clock, workers, delay=0.5, dead_after=None, reach=0.001):
+        self.clock, self.workers, self.delay, self.dead_after, self.reach = clock, workers, delay, dead_after, reach
+        self.flying, self.changes, self.signals, self.lost = [], [], [], 0
+
+    def pending(self, _pid, sig):
+        return any(at > self.clock.now and kind == sig for at, kind in self.flying)
 
     def kill(self, _pid, sig):
         self.signals.append(sig)
-        if self.dead_after is None or len(self.signals) <= self.dead_after:
-            self.pending.append((self.clock.now + self.delay, 1 if sig == signal.SIGTTIN else -1))
+        if self.dead_after is not None and len(self.signals) > self.dead_after:
+            return
+        if self.pending(_pid, sig):
+            self.lost += 1
+            return
+        arrives = self.clock.now + self.reach
+        self.flying.append((arrives, sig))
+        tick = (int(arrives / 0.5) + 1) * 0.5
+        self.changes.append((tick, 1) if sig == signal.SIGTTIN else (tick + self.delay, -1))
 
     def count(self):
-        due = [change for at, change in self.pending if at <= self.clock.now]
-        self.pending = [(at, change) for at, change in self.pending if at > self.clock.now]
+        due = [change for at, change in self.changes if at <= self.clock.now]
+        self.changes = [(at, change) for at, change in self.changes if at > self.clock.now]
         self.workers += sum(due)
         return self.workers
 
+    def resize(self, target, timeout=30):
+        return hg.resize(100, target, timeout, count=self.count, kill=self.kill, clock=self.clock,
+                         sleep=self.clock.sleep, pending=self.pending)
 
-@pytest.mark.parametrize("start, target, sent", [(4, 2, [signal.SIGTTOU] * 2), (2, 4, [signal.SIGTTIN] * 2),
-                                                 (3, 3, [])])
-def test_resize_sends_one_signal_at_a_time(start, target, sent):
+
+def test_new_workers_start_together_at_the_supervisors_next_tick():
     clock = Clock()
-    supervisor = Supervisor(clock, start)
-    assert hg.resize(100, target, 30, count=supervisor.count, kill=supervisor.kill, clock=clock,
-                     sleep=clock.sleep) == (start, target, None)
-    assert supervisor.signals == sent
+    supervisor = Supervisor(clock, 2)
+    assert supervisor.resize(5) == (2, 5, None)
+    assert supervisor.signals == [signal.SIGTTIN] * 3 and supervisor.lost == 0
+    # One tick for all three, not one tick each.
+    assert clock.now < 0.6
+
+
+def test_a_sigttin_waits_until_the_one_before_has_reached_the_supervisor():
+    clock = Clock()
+    supervisor = Supervisor(clock, 2, reach=0.3)
+    assert supervisor.resize(4) == (2, 4, None)
+    assert supervisor.signals == [signal.SIGTTIN] * 2 and supervisor.lost == 0
+
+
+def test_workers_retire_one_at_a_time():
+    clock = Clock()
+    supervisor = Supervisor(clock, 4)
+    assert supervisor.resize(2) == (4, 2, None)
+    assert supervisor.signals == [signal.SIGTTOU] * 2
+    # The second was sent once the first worker had gone.
+    assert clock.now >= 2 * 0.5 + 2 * supervisor.delay
+
+
+def test_a_resize_to_the_count_running_sends_nothing():
+    clock = Clock()
+    supervisor = Supervisor(clock, 3)
+    assert supervisor.resize(3) == (3, 3, None) and supervisor.signals == []
+
+
+def test_a_signal_is_pending_until_it_reaches_the_process(tmp_path):
+    (tmp_path / "100").mkdir()
+    status = tmp_path / "100" / "status"
+    status.write_text("Name:\tuvicorn\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000100000\n")
+    assert hg.signal_pending(100, signal.SIGTTIN, proc=str(tmp_path))
+    assert not hg.signal_pending(100, signal.SIGTTOU, proc=str(tmp_path))
+    status.write_text("Name:\tuvicorn\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n")
+    assert not hg.signal_pending(100, signal.SIGTTIN, proc=str(tmp_path))
+    assert not hg.signal_pending(101, signal.SIGTTIN, proc=str(tmp_path))
 
 
 def test_resize_gives_up_when_the_supervisor_does_not_follow():
     clock = Clock()
     supervisor = Supervisor(clock, 4, dead_after=1)
-    before, after, problem = hg.resize(100, 2, 10, count=supervisor.count, kill=supervisor.kill, clock=clock,
-                                       sleep=clock.sleep)
+    before, after, problem = supervisor.resize(2, timeout=10)
     assert (before, after) == (4, 3) and problem == "3 workers after 10s, not 2"
 
 
 def test_resize_never_signals_a_single_uvicorn_process():
     clock = Clock()
     supervisor = Supervisor(clock, 0)
-    _before, _after, problem = hg.resize(100, 2, 10, count=supervisor.count, kill=supervisor.kill, clock=clock,
-                                         sleep=clock.sleep)
+    _before, _after, problem = supervisor.resize(2, timeout=10)
     assert "single uvicorn process" in problem and supervisor.signals == []
 
 
