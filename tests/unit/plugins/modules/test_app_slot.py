@@ -106,3 +106,46 @@ def test_a_unit_that_never_stops_logging_is_read_once_the_settle_time_is_up():
 
 def test_a_unit_with_no_entries_is_read_twice_and_gives_no_lines():
     assert read_journal(["-- No entries --\n"])[:2] == (["-- No entries --"], 2)
+
+
+def run_locally(argv, data=None):
+    import subprocess
+    done = subprocess.run(argv, input=data, capture_output=True, text=True)
+    return done.returncode, done.stdout, done.stderr
+
+
+def release_with_python(tmp_path):
+    import sys
+    release = tmp_path / "releases" / "3f2a9c0d1e2b"
+    (release / "venv" / "bin").mkdir(parents=True)
+    (release / "venv" / "bin" / "python").symlink_to(sys.executable)
+    (release / "app").mkdir()
+    for name in ("main.py", "unused.py"):
+        (release / "app" / name).write_text("VALUE = 1\n")
+    (tmp_path / "elsewhere.py").write_text("VALUE = 2\n")
+    return release
+
+
+def test_the_imported_files_of_the_release_are_compiled_beside_their_source(tmp_path):
+    import importlib.util
+    release = release_with_python(tmp_path)
+    compiled, problem = app_slot.compile_bytecode(run_locally, str(release),
+                                                  ["app/main.py", "../../elsewhere.py", "app/../../../elsewhere.py"])
+    assert (compiled, problem) == (1, None)
+    assert os.path.exists(importlib.util.cache_from_source(str(release / "app" / "main.py")))
+    # Only what was named, and nothing outside the release.
+    assert not os.path.exists(importlib.util.cache_from_source(str(release / "app" / "unused.py")))
+    assert not os.path.exists(importlib.util.cache_from_source(str(tmp_path / "elsewhere.py")))
+
+
+def test_a_file_that_does_not_compile_is_named_and_nothing_fails(tmp_path):
+    release = release_with_python(tmp_path)
+    (release / "app" / "broken.py").write_text("def (:\n")
+    compiled, problem = app_slot.compile_bytecode(run_locally, str(release), ["app/main.py", "app/broken.py"])
+    assert compiled == 2 and problem == "Error compiling '%s'" % (release / "app" / "broken.py")
+
+
+def test_nothing_to_compile_runs_nothing(tmp_path):
+    calls = []
+    assert app_slot.compile_bytecode(lambda argv, data=None: calls.append(argv), str(tmp_path), []) == (0, None)
+    assert calls == []
