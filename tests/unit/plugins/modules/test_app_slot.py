@@ -1,7 +1,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+import importlib.util
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -109,13 +112,11 @@ def test_a_unit_with_no_entries_is_read_twice_and_gives_no_lines():
 
 
 def run_locally(argv, data=None):
-    import subprocess
-    done = subprocess.run(argv, input=data, capture_output=True, text=True)
+    done = subprocess.run(argv, input=data, capture_output=True, text=True, check=False)
     return done.returncode, done.stdout, done.stderr
 
 
 def release_with_python(tmp_path):
-    import sys
     release = tmp_path / "releases" / "3f2a9c0d1e2b"
     (release / "venv" / "bin").mkdir(parents=True)
     (release / "venv" / "bin" / "python").symlink_to(sys.executable)
@@ -127,7 +128,6 @@ def release_with_python(tmp_path):
 
 
 def test_the_imported_files_of_the_release_are_compiled_beside_their_source(tmp_path):
-    import importlib.util
     release = release_with_python(tmp_path)
     compiled, problem = app_slot.compile_bytecode(run_locally, str(release),
                                                   ["app/main.py", "../../elsewhere.py", "app/../../../elsewhere.py"])
