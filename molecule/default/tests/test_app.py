@@ -112,6 +112,38 @@ def test_release_code_is_not_writable_by_the_app(host):
     assert host.run("runuser -u %s -- touch /opt/%s/current/app/x" % (APP, APP)).rc != 0
 
 
+# Per source file given: whether its .pyc matches it (the header's source
+# mtime and size), the .pyc's owner and mode; run with the release's Python.
+PYC_STATE = """
+import importlib.util, os, struct, sys
+for source in sys.argv[1:]:
+    source = importlib.util.find_spec(source).origin if '/' not in source else source
+    pyc = importlib.util.cache_from_source(source)
+    if not os.path.exists(pyc):
+        print(source, 'none')
+        continue
+    with open(pyc, 'rb') as handle:
+        _magic, flags, mtime, size = struct.unpack('<4sIII', handle.read(16))
+    found, compiled = os.stat(source), os.stat(pyc)
+    print(source, flags == 0 and mtime == int(found.st_mtime) & 0xFFFFFFFF and size == found.st_size & 0xFFFFFFFF,
+          compiled.st_uid, oct(compiled.st_mode & 0o777))
+"""
+
+
+def test_the_modules_the_app_imports_are_compiled_once_as_root(host):
+    # The release is read-only to the app: without bytecode beside them,
+    # every worker would compile these again at each start.
+    current = "/opt/%s/current" % APP
+    checked = host.run("%s/venv/bin/python -c %s %s/app/app/main.py fastapi pydantic alembic" % (
+        current, shlex.quote(PYC_STATE), current))
+    assert checked.rc == 0, checked.stderr
+    lines = [line.split()[1:] for line in checked.stdout.splitlines()]
+    assert lines[:3] == [["True", "0", "0o644"]] * 3, checked.stdout
+    # Only what the import check loaded: the app imports no alembic (its
+    # migrations do, as the app, which cannot write there).
+    assert lines[3:] == [["none"]], checked.stdout
+
+
 def test_hardening_exposure(host):
     score = exposure(host, unit(host))
     print("systemd-analyze security exposure:", score)
