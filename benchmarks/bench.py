@@ -19,7 +19,8 @@ script, because the machines are shared and noisy.
 3. Deploy cost: site.yml over SSH with pipelining on a fresh host set as
    inventories/single-vm, re-run, new release (with its migration); seconds
    per play, the slowest tasks, and the round trips; the same three on a
-   fleet (an edge, two app hosts, a database host).
+   fleet (an edge, two app hosts, a database host), its runs in turn with
+   one host's.
 4. Memory: worker RSS after the load vs the filter's budget.
 """
 import argparse
@@ -229,41 +230,61 @@ def round_trip(inventory_path, tmp, env=None):
     return (min(samples) - base) / (ROUND_TRIPS - 1), base
 
 
-def deploy_cost(runs, workdir, tmp, env=None, packages=(), fleet=False):
-    """Deploy timings over SSH of one host, or with fleet of FLEET: fresh hosts (with packages installed first), a
-    no-op re-run, a new release; each with env as Ansible's environment."""
-    columns = {"first deploy": [], "no-op re-run": [], "new release": []}
-    first, path = {}, os.path.join(workdir, "fleet.yml" if fleet else "inventory.yml")
+def deploy_attempt(attempt, workdir, tmp, env=None, packages=(), fleet=False):
+    """One attempt over SSH on fresh hosts, one host or the fleet of FLEET (with packages installed first): a first
+    deploy, a no-op re-run, a new release; with env as Ansible's environment. Returns {column: deploy()'s result}."""
+    path = os.path.join(workdir, "fleet.yml" if fleet else "inventory.yml")
     new_release = os.path.join(tmp, "app-new")
     if not os.path.isdir(new_release):
         run(["cp", "-r", os.path.join(PROJECT, "examples", "app"), new_release])
-    for attempt in range(runs):
-        if fleet:
-            fleet_inventory(path, {name: start_host(name, memory) for name, memory in FLEET_MEMORY_MB.items()})
-        else:
-            inventory(path, HOST, start_host(HOST))
-        if packages:
-            for name in FLEET if fleet else (HOST,):
-                apt_install(name, packages)
-        log("deploy cost, %s, run %d, strategy %s" % (
-            "fleet" if fleet else "one host", attempt + 1, (env or ENV).get("ANSIBLE_STRATEGY", "linear")))
-        for column, samples in columns.items():
-            extra = None
-            if column == "new release":
-                with open(os.path.join(new_release, "VERSION"), "w") as handle:
-                    handle.write("bench-%d-%f\n" % (attempt, time.time()))
-                extra = {"app_src": new_release}
-            result = deploy(path, extra, env=env)
-            if column == "no-op re-run" and result["recap"]["changed"]:
-                raise SystemExit("the re-run changed %d things: not idempotent" % result["recap"]["changed"])
-            samples.append(result["seconds"])
-            first.setdefault(column, result)
-    cost = {"columns": {column: stats(values) for column, values in columns.items()}, "first": first}
+    if fleet:
+        fleet_inventory(path, {name: start_host(name, memory) for name, memory in FLEET_MEMORY_MB.items()})
+    else:
+        inventory(path, HOST, start_host(HOST))
+    if packages:
+        for name in FLEET if fleet else (HOST,):
+            apt_install(name, packages)
+    log("deploy cost, %s, run %d, strategy %s" % (
+        "fleet" if fleet else "one host", attempt + 1, (env or ENV).get("ANSIBLE_STRATEGY", "linear")))
+    results = {}
+    for column in ("first deploy", "no-op re-run", "new release"):
+        extra = None
+        if column == "new release":
+            with open(os.path.join(new_release, "VERSION"), "w") as handle:
+                handle.write("bench-%d-%f\n" % (attempt, time.time()))
+            extra = {"app_src": new_release}
+        results[column] = deploy(path, extra, env=env)
+        if column == "no-op re-run" and results[column]["recap"]["changed"]:
+            raise SystemExit("the re-run changed %d things: not idempotent" % results[column]["recap"]["changed"])
     if fleet:
         remove_hosts(FLEET)
-    else:
-        cost["round_trip"], cost["start_up"] = round_trip(path, tmp, env)
+    return results
+
+
+def deploy_summary(attempts):
+    """Each column's seconds over the attempts, and the first attempt's whole results."""
+    return {"columns": {column: stats([a[column]["seconds"] for a in attempts]) for column in attempts[0]},
+            "first": attempts[0], "new_release_seconds": [a["new release"]["seconds"] for a in attempts]}
+
+
+def deploy_cost(runs, workdir, tmp, env=None, packages=(), fleet=False):
+    """deploy_attempt() `runs` times, and for one host the round trip and the start-up of a playbook."""
+    cost = deploy_summary([deploy_attempt(attempt, workdir, tmp, env, packages, fleet) for attempt in range(runs)])
+    if not fleet:
+        cost["round_trip"], cost["start_up"] = round_trip(os.path.join(workdir, "inventory.yml"), tmp, env)
     return cost
+
+
+def deploy_costs_paired(runs, workdir, tmp):
+    """One host's attempts and the fleet's in turn, so that a machine whose speed drifts during the run weighs on
+    both sides of the fleet's ratio (#35's goal), as the ratios of section 1 are taken within one run."""
+    one, fleet = [], []
+    for attempt in range(runs):
+        one.append(deploy_attempt(attempt, workdir, tmp))
+        fleet.append(deploy_attempt(attempt, workdir, tmp, fleet=True))
+    cost = deploy_summary(one)
+    cost["round_trip"], cost["start_up"] = round_trip(os.path.join(workdir, "inventory.yml"), tmp)
+    return cost, dict(deploy_summary(fleet), paired=True)
 
 
 MITOGEN = "mitogen==0.3.54"
@@ -779,8 +800,12 @@ def report_fleet(c, f):
     out += ["", "| goal | measured | met |", "|---|---|---|",
             "| no-op re-run of the fleet ≤ 7 s | %.1f s | %s |" % (noop, met(noop <= 7)),
             "| new release on the fleet ≤ 1.3× one host | %.1f s, %.2f× one host's %.1f s | %s |" % (
-                new, new / one, one, met(new <= 1.3 * one)), "",
-            "Seconds per play of a new release (first run of each):", "",
+                new, new / one, one, met(new <= 1.3 * one)), ""]
+    if f.get("paired"):
+        ratios = [fleet / host for fleet, host in zip(f["new_release_seconds"], c["new_release_seconds"])]
+        out += ["One host's runs and the fleet's in turn; the fleet's new release ÷ one host's, run by run: %s "
+                "(median %.2f×)." % (", ".join("%.2f×" % ratio for ratio in ratios), statistics.median(ratios)), ""]
+    out += ["Seconds per play of a new release (first run of each):", "",
             "| play | one host | fleet |", "|---|---|---|"]
     plays = {k: d["first"]["new release"]["plays"] for k, d in (("one", c), ("fleet", f))}
     names = []
@@ -867,8 +892,11 @@ def main():
             # interpreter that has python3-apt, as the default strategy does
             # after installing it: both ways get it first, for a fair pair.
             packages = ["python3-apt"] if args.mitogen else []
-            data["deploy"] = deploy_cost(args.runs, WORKDIR, tmp, packages=packages)
-            data["deploy_fleet"] = deploy_cost(args.runs, WORKDIR, tmp, fleet=True)
+            if args.mitogen:
+                data["deploy"] = deploy_cost(args.runs, WORKDIR, tmp, packages=packages)
+                data["deploy_fleet"] = deploy_cost(args.runs, WORKDIR, tmp, fleet=True)
+            else:
+                data["deploy"], data["deploy_fleet"] = deploy_costs_paired(args.runs, WORKDIR, tmp)
             if args.mitogen:
                 data["deploy_mitogen"] = deploy_cost(args.runs, WORKDIR, tmp, env=mitogen_env(), packages=packages)
 
