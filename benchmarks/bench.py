@@ -275,12 +275,13 @@ def deploy_cost(runs, workdir, tmp, env=None, packages=(), fleet=False):
     return cost
 
 
-def deploy_costs_paired(runs, workdir, tmp):
-    """One host's attempts and the fleet's in turn, so that a machine whose speed drifts during the run weighs on
-    both sides of the fleet's ratio (#35's goal), as the ratios of section 1 are taken within one run."""
+def deploy_costs_paired(runs, workdir, tmp, packages=()):
+    """One host's attempts (with packages installed first) and the fleet's in turn, so that a machine whose speed
+    drifts during the run weighs on both sides of the fleet's ratio (#35's goal), as the ratios of section 1 are
+    taken within one run."""
     one, fleet = [], []
     for attempt in range(runs):
-        one.append(deploy_attempt(attempt, workdir, tmp))
+        one.append(deploy_attempt(attempt, workdir, tmp, packages=packages))
         fleet.append(deploy_attempt(attempt, workdir, tmp, fleet=True))
     cost = deploy_summary(one)
     cost["round_trip"], cost["start_up"] = round_trip(os.path.join(workdir, "inventory.yml"), tmp)
@@ -892,11 +893,7 @@ def main():
             # interpreter that has python3-apt, as the default strategy does
             # after installing it: both ways get it first, for a fair pair.
             packages = ["python3-apt"] if args.mitogen else []
-            if args.mitogen:
-                data["deploy"] = deploy_cost(args.runs, WORKDIR, tmp, packages=packages)
-                data["deploy_fleet"] = deploy_cost(args.runs, WORKDIR, tmp, fleet=True)
-            else:
-                data["deploy"], data["deploy_fleet"] = deploy_costs_paired(args.runs, WORKDIR, tmp)
+            data["deploy"], data["deploy_fleet"] = deploy_costs_paired(args.runs, WORKDIR, tmp, packages)
             if args.mitogen:
                 data["deploy_mitogen"] = deploy_cost(args.runs, WORKDIR, tmp, env=mitogen_env(), packages=packages)
 
